@@ -38,6 +38,10 @@ export const RelayErrorCode = {
   ABORTED: 'ERR_RELAY_ABORTED',
   /** The request body or parameters sent to one of our routes are invalid. */
   INVALID_REQUEST: 'ERR_RELAY_INVALID_REQUEST',
+  /** A request to one of our routes carried a body that is not `application/json`. */
+  UNSUPPORTED_MEDIA_TYPE: 'ERR_RELAY_UNSUPPORTED_MEDIA_TYPE',
+  /** A request to one of our routes carried a body larger than the routes accept. */
+  PAYLOAD_TOO_LARGE: 'ERR_RELAY_PAYLOAD_TOO_LARGE',
   /** No session with that id exists for this subject. */
   SESSION_NOT_FOUND: 'ERR_RELAY_SESSION_NOT_FOUND',
   /** The relay session expired before a claim could be read. */
