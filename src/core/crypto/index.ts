@@ -1,0 +1,27 @@
+/**
+ * The crypto layer: blind RSA engines for Privacy Pass issuance, the secret
+ * box for values at rest, and per-relay payload key generation.
+ */
+export {
+  BlindingState,
+  BlindRsaTsEngine,
+  createBlindRsaEngine,
+  MAX_MODULUS_BITS,
+  MIN_MODULUS_BITS,
+  NodeCryptoBlindRsaEngine,
+  parseRsaPublicKeySpki,
+} from './blind-rsa/index.js';
+export type {
+  BlindingRandomSource,
+  BlindingResult,
+  BlindRsaEngine,
+  BlindRsaEngineKind,
+  BlindRsaTsEngineOptions,
+  NodeCryptoBlindRsaEngineOptions,
+  RsaPublicKeyInfo,
+  WorkerPoolStats,
+} from './blind-rsa/index.js';
+export { SecretBox } from './secret-box.js';
+export type { SecretBoxOptions } from './secret-box.js';
+export { EncryptionKeySupply } from './encryption-keys.js';
+export type { EncryptionKeyBits, EncryptionKeyPair, EncryptionKeySupplyOptions } from './encryption-keys.js';
