@@ -1,0 +1,347 @@
+/**
+ * The retry loop for calls to Persona (protocol §7.3, §7.4).
+ *
+ * Only ambiguous outcomes are retried (see {@link isAmbiguousFailure}); the caller's
+ * request, idempotency key and body are sent unchanged on every attempt. Each attempt has
+ * its own timeout; the caller's `AbortSignal` cancels the attempt in flight and any wait.
+ */
+import { RelayError, RelayErrorCode, isRelayError, type RelayErrorCodeValue } from '../errors.js';
+import { PersonaApiError, isAmbiguousFailure, type PersonaOperation } from './persona-error.js';
+
+/**
+ * Limits of the retry loop. Defaults: {@link DEFAULT_RETRY_POLICY}.
+ *
+ * @example
+ * ```ts
+ * const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxRetries: 5 };
+ * ```
+ */
+export interface RetryPolicy {
+  /** Retries after the first attempt (so at most `maxRetries + 1` attempts). */
+  readonly maxRetries: number;
+  /** Backoff before retry n is `min(maxDelayMs, baseDelayMs × 2^(n−1)) × U(0.5, 1)`. */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Longest wait a 429's `RateLimit-Reset` can impose. */
+  readonly rateLimitMaxWaitMs: number;
+  /** On generate-claim, a 403 is retried while at most this long has passed since the first attempt. */
+  readonly forbiddenRetryBudgetMs: number;
+  /** Each attempt is cancelled, and counts as a transport failure, after this long. */
+  readonly requestTimeoutMs: number;
+}
+
+/**
+ * The defaults of protocol §7.4.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_RETRY_POLICY.maxRetries; // 3
+ * ```
+ */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
+  maxRetries: 3,
+  baseDelayMs: 200,
+  maxDelayMs: 5_000,
+  rateLimitMaxWaitMs: 60_000,
+  forbiddenRetryBudgetMs: 10_000,
+  requestTimeoutMs: 10_000,
+});
+
+/**
+ * Waits `ms` milliseconds. Should settle early when `signal` aborts; the loop stops
+ * waiting on abort either way.
+ *
+ * @example
+ * ```ts
+ * const instant: Sleep = async () => {};
+ * ```
+ */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/**
+ * How an attempt ended:
+ * - `success`: the attempt produced the result;
+ * - `retry`: it failed ambiguously and another attempt follows after `delayMs`;
+ * - `final`: it failed and the failure is returned to the caller;
+ * - `aborted`: the caller's signal cancelled it.
+ *
+ * @example
+ * ```ts
+ * const outcome: AttemptOutcome = 'retry';
+ * ```
+ */
+export type AttemptOutcome = 'success' | 'retry' | 'final' | 'aborted';
+
+/**
+ * What the loop reports after each attempt, for logs and metrics. Never carries a secret.
+ *
+ * @example
+ * ```ts
+ * const onAttempt = (event: AttemptEvent) =>
+ *   logger.debug(`persona ${event.operation} #${event.attempt}: ${event.outcome} ${event.status ?? ''}`);
+ * ```
+ */
+export interface AttemptEvent {
+  readonly operation: PersonaOperation;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** HTTP status, when Persona answered. */
+  readonly status?: number;
+  readonly outcome: AttemptOutcome;
+  /** The failure's code, when the attempt failed. */
+  readonly errorCode?: RelayErrorCodeValue;
+  /** Wait before the next attempt, for `retry`. */
+  readonly delayMs?: number;
+}
+
+/**
+ * Injectable effects of the loop, so tests can be deterministic.
+ *
+ * @example
+ * ```ts
+ * const environment: RetryEnvironment = { sleep: async () => {}, random: () => 0.5, now: Date.now };
+ * ```
+ */
+export interface RetryEnvironment {
+  readonly sleep: Sleep;
+  /** Uniform in [0, 1). */
+  readonly random: () => number;
+  /** Milliseconds; only differences are used. */
+  readonly now: () => number;
+  readonly onAttempt?: (event: AttemptEvent) => void;
+}
+
+/**
+ * Result of one attempt: the HTTP status (reported in {@link AttemptEvent}) and the value.
+ *
+ * @example
+ * ```ts
+ * const result: AttemptResult<string> = { status: 200, value: 'ok' };
+ * ```
+ */
+export interface AttemptResult<T> {
+  readonly status: number;
+  readonly value: T;
+}
+
+/**
+ * A timer-based {@link Sleep} that settles early (rejecting) when `signal` aborts.
+ *
+ * @example
+ * ```ts
+ * await abortableSleep(200, controller.signal);
+ * ```
+ */
+export const abortableSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/**
+ * Backoff before retry `retryNumber` (1-based): `min(maxDelayMs, baseDelayMs × 2^(n−1)) × U(0.5, 1)`.
+ *
+ * @example
+ * ```ts
+ * backoffDelayMs(2, DEFAULT_RETRY_POLICY, () => 0); // 200 (400 ms × 0.5)
+ * ```
+ */
+export function backoffDelayMs(retryNumber: number, policy: RetryPolicy, random: () => number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retryNumber - 1));
+  return ceiling * (0.5 + 0.5 * random());
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails finally, runs out of retries or is aborted.
+ *
+ * `attempt` receives a signal that aborts on the per-attempt timeout or the caller's abort;
+ * it must pass it to the HTTP call and must send the same request every time.
+ *
+ * @throws the last failure when it is final or retries are exhausted; a
+ *   `RelayError(PERSONA_TRANSPORT)` with `context.reason: 'TIMEOUT'` for a timed-out
+ *   attempt; `RelayError(ABORTED)` when `signal` aborts (its `cause` is the previous
+ *   failure, if any).
+ * @example
+ * ```ts
+ * const value = await runWithRetries(
+ *   'request-challenge',
+ *   async (attemptSignal) => ({ status: 200, value: await call(attemptSignal) }),
+ *   DEFAULT_RETRY_POLICY,
+ *   { sleep: abortableSleep, random: Math.random, now: Date.now },
+ *   callerSignal,
+ * );
+ * ```
+ */
+export async function runWithRetries<T>(
+  operation: PersonaOperation,
+  attempt: (signal: AbortSignal) => Promise<AttemptResult<T>>,
+  policy: RetryPolicy,
+  environment: RetryEnvironment,
+  signal?: AbortSignal,
+): Promise<T> {
+  const startedAt = environment.now();
+  let lastFailure: unknown;
+  for (let attemptNumber = 1; ; attemptNumber += 1) {
+    if (signal?.aborted) throw abortedError(operation, attemptNumber - 1, lastFailure);
+    let failure: unknown;
+    try {
+      const result = await runAttempt(operation, attempt, policy.requestTimeoutMs, signal, () =>
+        abortedError(operation, attemptNumber, lastFailure),
+      );
+      report(environment, { operation, attempt: attemptNumber, status: result.status, outcome: 'success' });
+      return result.value;
+    } catch (error) {
+      failure = error;
+    }
+
+    const status = failure instanceof RelayError ? failure.context.status : undefined;
+    const failureFields = {
+      operation,
+      attempt: attemptNumber,
+      ...(typeof status === 'number' ? { status } : {}),
+      ...(failure instanceof RelayError ? { errorCode: failure.code } : {}),
+    };
+    if (isRelayError(failure, RelayErrorCode.ABORTED)) {
+      report(environment, { ...failureFields, outcome: 'aborted' });
+      throw failure;
+    }
+    const elapsedMs = environment.now() - startedAt;
+    if (attemptNumber > policy.maxRetries || !isRetryable(failure, operation, elapsedMs, policy)) {
+      report(environment, { ...failureFields, outcome: 'final' });
+      throw failure;
+    }
+    const delayMs = retryDelayMs(attemptNumber, failure, policy, environment.random);
+    report(environment, { ...failureFields, outcome: 'retry', delayMs });
+    lastFailure = failure;
+    await waitBeforeRetry(environment.sleep, delayMs, signal, () =>
+      abortedError(operation, attemptNumber, failure),
+    );
+  }
+}
+
+/** §7.4: ambiguous outcomes, except a 403 on generate-claim once its time budget is spent. */
+function isRetryable(
+  failure: unknown,
+  operation: PersonaOperation,
+  elapsedMs: number,
+  policy: RetryPolicy,
+): boolean {
+  if (failure instanceof PersonaApiError && failure.status === 403) {
+    return operation === 'generate-claim' && elapsedMs <= policy.forbiddenRetryBudgetMs;
+  }
+  return isAmbiguousFailure(failure, operation);
+}
+
+/** Backoff, but after a 429 at least `RateLimit-Reset` (itself capped). */
+function retryDelayMs(
+  retryNumber: number,
+  failure: unknown,
+  policy: RetryPolicy,
+  random: () => number,
+): number {
+  const backoff = backoffDelayMs(retryNumber, policy, random);
+  if (
+    failure instanceof PersonaApiError &&
+    failure.status === 429 &&
+    failure.rateLimitResetSeconds !== undefined
+  ) {
+    return Math.max(backoff, Math.min(failure.rateLimitResetSeconds * 1000, policy.rateLimitMaxWaitMs));
+  }
+  return backoff;
+}
+
+/**
+ * One attempt under its own timeout. A cancellation or transport failure that happened
+ * because the caller aborted becomes `ABORTED`; one caused by the timeout becomes a
+ * `PERSONA_TRANSPORT` timeout, which is retryable.
+ */
+async function runAttempt<T>(
+  operation: PersonaOperation,
+  attempt: (signal: AbortSignal) => Promise<AttemptResult<T>>,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  onAbort: () => RelayError,
+): Promise<AttemptResult<T>> {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const onCallerAbort = (): void => controller.abort();
+  signal?.addEventListener('abort', onCallerAbort, { once: true });
+  try {
+    return await attempt(controller.signal);
+  } catch (error) {
+    const interrupted =
+      isRelayError(error, RelayErrorCode.ABORTED) || isRelayError(error, RelayErrorCode.PERSONA_TRANSPORT);
+    if (interrupted && signal?.aborted) throw onAbort();
+    if (interrupted && timedOut) {
+      throw new RelayError(
+        RelayErrorCode.PERSONA_TRANSPORT,
+        `Persona ${operation} request timed out after ${timeoutMs} ms`,
+        { context: { operation, reason: 'TIMEOUT', timeoutMs } },
+      );
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onCallerAbort);
+  }
+}
+
+/** Sleeps, but stops at once when `signal` aborts, even if the injected sleep ignores it. */
+async function waitBeforeRetry(
+  sleep: Sleep,
+  delayMs: number,
+  signal: AbortSignal | undefined,
+  onAbort: () => RelayError,
+): Promise<void> {
+  if (signal === undefined) {
+    await sleep(delayMs);
+    return;
+  }
+  let stopWaiting: (() => void) | undefined;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    stopWaiting = () => resolve('aborted');
+    signal.addEventListener('abort', stopWaiting, { once: true });
+  });
+  try {
+    const slept = sleep(delayMs, signal).then(() => 'slept' as const);
+    // A sleep that rejects because of the abort is an abort, not a failure of its own.
+    const outcome = await Promise.race([slept, aborted]).catch((error: unknown) => {
+      if (signal.aborted) return 'aborted' as const;
+      throw error;
+    });
+    if (outcome === 'aborted' || signal.aborted) throw onAbort();
+  } finally {
+    if (stopWaiting !== undefined) signal.removeEventListener('abort', stopWaiting);
+  }
+}
+
+function abortedError(operation: PersonaOperation, attempts: number, previousFailure: unknown): RelayError {
+  return new RelayError(RelayErrorCode.ABORTED, `Persona ${operation} was aborted`, {
+    context: { operation, attempts },
+    ...(previousFailure === undefined ? {} : { cause: previousFailure }),
+  });
+}
+
+/** Reports an attempt; a failing hook (e.g. a broken logger) must not change the call's outcome. */
+function report(environment: RetryEnvironment, event: AttemptEvent): void {
+  try {
+    environment.onAttempt?.(event);
+  } catch {
+    // Deliberately ignored: observability must not turn a success into a failure.
+  }
+}

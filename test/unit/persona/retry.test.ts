@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { RelayError, RelayErrorCode, isRelayError } from '../../../src/core/errors.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  PersonaApiError,
+  abortableSleep,
+  backoffDelayMs,
+  runWithRetries,
+  type AttemptEvent,
+  type RetryEnvironment,
+} from '../../../src/core/persona/index.js';
+
+describe('backoffDelayMs', () => {
+  it('doubles from 200 ms up to 5 s, scaled by U(0.5, 1)', () => {
+    const low = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffDelayMs(n, DEFAULT_RETRY_POLICY, () => 0));
+    expect(low).toEqual([100, 200, 400, 800, 1600, 2500, 2500, 2500]);
+    const high = [1, 6].map((n) => backoffDelayMs(n, DEFAULT_RETRY_POLICY, () => 0.999_999));
+    expect(high[0]).toBeCloseTo(200, 3);
+    expect(high[1]).toBeCloseTo(5000, 2);
+  });
+});
+
+describe('DEFAULT_RETRY_POLICY', () => {
+  it('matches protocol §7.4', () => {
+    expect(DEFAULT_RETRY_POLICY).toEqual({
+      maxRetries: 3,
+      baseDelayMs: 200,
+      maxDelayMs: 5000,
+      rateLimitMaxWaitMs: 60_000,
+      forbiddenRetryBudgetMs: 10_000,
+      requestTimeoutMs: 10_000,
+    });
+  });
+});
+
+describe('runWithRetries', () => {
+  const environment = (events: AttemptEvent[] = []): RetryEnvironment => ({
+    sleep: async () => {},
+    random: () => 0,
+    now: () => 0,
+    onAttempt: (event) => events.push(event),
+  });
+
+  it('hands each attempt a signal that the per-attempt timeout aborts', async () => {
+    const signals: AbortSignal[] = [];
+    const error = await runWithRetries(
+      'create-relay',
+      (signal) => {
+        signals.push(signal);
+        return new Promise<never>((_, reject) => {
+          signal.addEventListener('abort', () =>
+            reject(new RelayError(RelayErrorCode.ABORTED, 'cancelled')),
+          );
+        });
+      },
+      { ...DEFAULT_RETRY_POLICY, requestTimeoutMs: 10, maxRetries: 1 },
+      environment(),
+    ).catch((caught: unknown) => caught);
+    expect(signals).toHaveLength(2);
+    expect(signals.every((signal) => signal.aborted)).toBe(true);
+    expect(isRelayError(error, RelayErrorCode.PERSONA_TRANSPORT)).toBe(true);
+    expect((error as RelayError).context).toEqual({ operation: 'create-relay', reason: 'TIMEOUT', timeoutMs: 10 });
+  });
+
+  it('does not retry errors that are not ambiguous, and passes them through unchanged', async () => {
+    const events: AttemptEvent[] = [];
+    const original = new TypeError('bug');
+    let attempts = 0;
+    const error = await runWithRetries(
+      'generate-claim',
+      async () => {
+        attempts += 1;
+        throw original;
+      },
+      DEFAULT_RETRY_POLICY,
+      environment(events),
+    ).catch((caught: unknown) => caught);
+    expect(error).toBe(original);
+    expect(attempts).toBe(1);
+    expect(events).toEqual([{ operation: 'generate-claim', attempt: 1, outcome: 'final' }]);
+  });
+
+  it('retries a 403 only on generate-claim', async () => {
+    for (const [operation, expectedAttempts] of [
+      ['generate-claim', 4],
+      ['create-privacy-pass', 1],
+    ] as const) {
+      let attempts = 0;
+      await runWithRetries(
+        operation,
+        async () => {
+          attempts += 1;
+          throw new PersonaApiError({ operation, status: 403, title: 'Forbidden' });
+        },
+        DEFAULT_RETRY_POLICY,
+        environment(),
+      ).catch(() => undefined);
+      expect(attempts).toBe(expectedAttempts);
+    }
+  });
+});
+
+describe('abortableSleep', () => {
+  it('resolves after the delay', async () => {
+    await expect(abortableSleep(1)).resolves.toBeUndefined();
+  });
+
+  it('rejects at once when aborted', async () => {
+    const controller = new AbortController();
+    const pending = abortableSleep(60_000, controller.signal);
+    controller.abort(new Error('stop'));
+    await expect(pending).rejects.toThrow('stop');
+    await expect(abortableSleep(1, AbortSignal.abort(new Error('early')))).rejects.toThrow('early');
+  });
+});
