@@ -1,0 +1,37 @@
+import type { RelayStorage } from '../ports.js';
+import { createMemoryClaimStore } from './memory-claim-store.js';
+import { createMemoryPassStore } from './memory-pass-store.js';
+import { createMemoryRedemptionStore } from './memory-redemption-store.js';
+import { createMemorySessionStore } from './memory-session-store.js';
+import { createMemoryTables } from './memory-tables.js';
+
+/**
+ * A {@link RelayStorage} that keeps everything in this process's memory.
+ *
+ * Same semantics as the TypeORM storage (both pass one contract test suite),
+ * including "at most one PENDING redemption per session" and the pass
+ * preference order; each call is atomic under concurrent async callers.
+ * Nothing survives a restart and nothing is shared between processes, so use
+ * it for tests and single-instance toys, never for production redemptions.
+ *
+ * @example
+ * ```ts
+ * const storage = createMemoryStorage();
+ * await storage.sessions.insert(session);
+ * const result = await storage.redemptions.begin({ sessionId: session.id, ...rest });
+ * if (result.kind === 'started') {
+ *   // call Persona with result.record.key and result.pass
+ * }
+ * ```
+ */
+export function createMemoryStorage(): RelayStorage {
+  const tables = createMemoryTables();
+  return {
+    sessions: createMemorySessionStore(tables),
+    passes: createMemoryPassStore(tables),
+    redemptions: createMemoryRedemptionStore(tables),
+    claims: createMemoryClaimStore(tables),
+    async ping() {},
+    async close() {},
+  };
+}

@@ -1,0 +1,32 @@
+import type { SessionStore } from '../ports.js';
+import { constraintViolation, detached, type MemoryTables } from './memory-tables.js';
+
+/** {@link SessionStore} over the `sessions` map of `tables`. */
+export function createMemorySessionStore(tables: MemoryTables): SessionStore {
+  return {
+    async insert(session) {
+      if (tables.sessions.has(session.id)) {
+        throw constraintViolation('A relay session with this id already exists', { sessionId: session.id });
+      }
+      tables.sessions.set(session.id, detached(session));
+    },
+
+    async get(id) {
+      const session = tables.sessions.get(id);
+      return session === undefined ? null : detached(session);
+    },
+
+    async setState(id, state) {
+      const session = tables.sessions.get(id);
+      if (session !== undefined) tables.sessions.set(id, { ...session, state });
+    },
+
+    async countCreatedSince(subject, since) {
+      let count = 0;
+      for (const session of tables.sessions.values()) {
+        if ((subject === null || session.subject === subject) && session.createdAt >= since) count += 1;
+      }
+      return count;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The rows of one in-memory relay database, shared by its four stores.
+ *
+ * Every store method runs synchronously from its first read to its last
+ * write (there is no `await` in between), so each call is atomic with respect
+ * to every other caller on the event loop: this is what makes the memory
+ * storage safe under concurrent async callers without any lock.
+ */
+import { RelayError, RelayErrorCode } from '../../errors.js';
+import type { PassRecord, RedemptionRecord, RelaySessionRecord, VerifiedClaimRecord } from '../ports.js';
+
+/** One map per table, keyed like the SQL primary keys. */
+export interface MemoryTables {
+  readonly sessions: Map<string, RelaySessionRecord>;
+  readonly passes: Map<string, PassRecord>;
+  /** By idempotency key. */
+  readonly redemptions: Map<string, RedemptionRecord>;
+  /** By session id (one claim per session). */
+  readonly claims: Map<string, VerifiedClaimRecord>;
+}
+
+export function createMemoryTables(): MemoryTables {
+  return { sessions: new Map(), passes: new Map(), redemptions: new Map(), claims: new Map() };
+}
+
+/**
+ * A deep copy, so that neither the caller nor the tables can change the
+ * other's Dates and arrays after the fact (a database hands out copies too).
+ */
+export function detached<T>(record: T): T {
+  return structuredClone(record);
+}
+
+/** Code-point order, like PostgreSQL's for the UUIDs it is used on: only makes ties deterministic. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `{ A: n, B: m, … }` over every listed state, zero for states no row is in. */
+export function countStates<S extends string>(
+  states: readonly S[],
+  rows: Iterable<{ readonly state: S }>,
+): Record<S, number> {
+  const counts = Object.fromEntries(states.map((state) => [state, 0])) as Record<S, number>;
+  for (const row of rows) counts[row.state] += 1;
+  return counts;
+}
+
+/**
+ * What the SQL store reports for a primary-key or foreign-key violation:
+ * a storage failure, with public identifiers only.
+ */
+export function constraintViolation(message: string, context: Record<string, unknown>): RelayError {
+  return new RelayError(RelayErrorCode.STORAGE, message, { context });
+}

@@ -1,0 +1,230 @@
+/**
+ * Storage ports: what the core services need from a database.
+ *
+ * Implementations: in-memory (`src/core/storage/memory`) and TypeORM
+ * (`src/typeorm`). Every method is one atomic unit: an implementation must
+ * make each call all-or-nothing and safe under concurrent callers, including
+ * several app instances sharing one PostgreSQL database.
+ *
+ * Secret fields (suffix `Sealed`) hold {@link SecretBox} output, never
+ * plaintext: the services seal before storing and open after loading, so no
+ * store ever sees a relay token, relay secret, private key, Privacy Pass or
+ * Persona response in the clear.
+ */
+import type { RelayEnvironment } from '../config/index.js';
+
+/** Lifecycle of a relay session as stored. */
+export type SessionState = 'open' | 'claimed' | 'expired';
+
+/** A relay session created at Persona for one subject. */
+export interface RelaySessionRecord {
+  /** Our public session id (UUIDv4): the only id the browser sees. */
+  readonly id: string;
+  /** Who created it (user id or anonymous-visitor id). */
+  readonly subject: string;
+  readonly claimType: string;
+  readonly environment: RelayEnvironment;
+  /** Persona's relay token, sealed. */
+  readonly relayTokenSealed: string;
+  /** Persona's relay secret, sealed. */
+  readonly relaySecretSealed: string;
+  /** PKCS#8 PEM of the payload decryption key, sealed; `null` for plaintext relays. */
+  readonly privateKeySealed: string | null;
+  readonly state: SessionState;
+  readonly createdAt: Date;
+  /** When Persona's relay session (and access token) expires: creation + 30 minutes. */
+  readonly expiresAt: Date;
+}
+
+/** State of a pre-issued Privacy Pass. */
+export type PassState = 'AVAILABLE' | 'RESERVED' | 'CONSUMED' | 'EXPIRED' | 'UNUSABLE';
+
+/** A Privacy Pass issued ahead of its redemption. */
+export interface PassRecord {
+  readonly id: string;
+  /** The b64url Privacy Pass token, sealed. */
+  readonly tokenSealed: string;
+  /** Persona's `token-key-id` the pass was signed under. */
+  readonly keyId: string;
+  readonly claimType: string;
+  readonly environment: RelayEnvironment;
+  /** The challenge's `expires_at`: the pass is useless from then on. */
+  readonly expiresAt: Date;
+  readonly state: PassState;
+  /**
+   * The session the pass was issued for (`at-creation`), preferred by that
+   * session's redemption; `null` for pooled or released passes, usable by any
+   * session of the same claim type and environment.
+   */
+  readonly sessionId: string | null;
+  /** Idempotency key of the redemption holding the reservation. */
+  readonly reservedBy: string | null;
+  readonly createdAt: Date;
+}
+
+/** State of one logical redemption (one relay + one pass + one idempotency key). */
+export type RedemptionState = 'PENDING' | 'SUCCEEDED' | 'FAILED_FINAL' | 'UNKNOWN';
+
+/** The idempotency record of a redemption: persisted before the first request to Persona. */
+export interface RedemptionRecord {
+  /** The `Idempotency-Key` (UUIDv4) sent on every attempt. */
+  readonly key: string;
+  readonly sessionId: string;
+  readonly passId: string;
+  readonly state: RedemptionState;
+  /** Attempts started so far (in-process retries count once per call to Persona's client). */
+  readonly attempts: number;
+  /** Instance currently driving the redemption. */
+  readonly leaseOwner: string | null;
+  /** Until when the lease holder may act; afterwards any instance may resume. */
+  readonly leaseExpiresAt: Date | null;
+  /** Persona's 2xx response (`{claimPayload, tokenConsumed}` JSON), sealed; set once on success. */
+  readonly responseSealed: string | null;
+  /** Secret-free reason for FAILED_FINAL / UNKNOWN (status and Persona error code). */
+  readonly failure: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** A claim read from Persona and validated, owned by a subject. */
+export interface VerifiedClaimRecord {
+  readonly sessionId: string;
+  readonly subject: string;
+  readonly claimType: string;
+  readonly result: 'passed' | 'failed';
+  readonly methodology: ReadonlyArray<{ method: string; result: 'passed' | 'failed' }> | null;
+  readonly verifiedAt: Date;
+}
+
+/** Relay sessions. */
+export interface SessionStore {
+  insert(session: RelaySessionRecord): Promise<void>;
+  get(id: string): Promise<RelaySessionRecord | null>;
+  setState(id: string, state: SessionState): Promise<void>;
+  /** Sessions created at or after `since`, for one subject or (subject `null`) in total: rate limiting. */
+  countCreatedSince(subject: string | null, since: Date): Promise<number>;
+}
+
+/** Pre-issued Privacy Passes. */
+export interface PassStore {
+  insert(pass: PassRecord): Promise<void>;
+  get(id: string): Promise<PassRecord | null>;
+  /** AVAILABLE passes of this kind that stay usable after `usableAfter`. */
+  countAvailable(claimType: string, environment: RelayEnvironment, usableAfter: Date): Promise<number>;
+  /**
+   * Marks AVAILABLE passes with `expiresAt <= usableAfter` as EXPIRED (waste).
+   * Returns how many were expired.
+   */
+  expireUnusable(usableAfter: Date): Promise<number>;
+  /** Detaches AVAILABLE passes bound to a session that no longer needs them, so any session may use them. */
+  unbindFromSession(sessionId: string): Promise<void>;
+  /** Counts per state, for health checks and reports. */
+  countByState(): Promise<Record<PassState, number>>;
+}
+
+/** What {@link RedemptionStore.begin} found or did. */
+export type BeginRedemptionResult =
+  /** A new PENDING record was committed with a freshly reserved pass; the caller holds its lease. */
+  | { readonly kind: 'started'; readonly record: RedemptionRecord; readonly pass: PassRecord }
+  /** The session already has a PENDING or SUCCEEDED redemption: nothing was changed. */
+  | { readonly kind: 'existing'; readonly record: RedemptionRecord }
+  /** No AVAILABLE pass of this kind stays usable past `usableAfter`: nothing was changed. */
+  | { readonly kind: 'no-pass' };
+
+/** Input of {@link RedemptionStore.begin}. */
+export interface BeginRedemptionInput {
+  readonly sessionId: string;
+  readonly claimType: string;
+  readonly environment: RelayEnvironment;
+  /** Only passes with `expiresAt > usableAfter` may be reserved (now + safety margin). */
+  readonly usableAfter: Date;
+  /** New idempotency key (UUIDv4) for the record. */
+  readonly key: string;
+  readonly leaseOwner: string;
+  readonly leaseExpiresAt: Date;
+  readonly now: Date;
+}
+
+/** What happens to the reserved pass when a redemption ends. */
+export type PassOutcome =
+  /** Persona spent it (`token-consumed: true`). */
+  | 'consumed'
+  /** Persona did not spend it (`token-consumed: false`, or a failure before spending): back to AVAILABLE, unbound. */
+  | 'released'
+  /** Persona rejected it (401) or its fate is uncertain: never presented again. */
+  | 'unusable';
+
+/** Crash-safe redemption records (design.md section 5). */
+export interface RedemptionStore {
+  /**
+   * In ONE transaction: if the session has a PENDING or SUCCEEDED redemption,
+   * return it; otherwise reserve one AVAILABLE pass (preferring one bound to
+   * this session, then unbound ones, earliest expiry first; `UPDATE … RETURNING`
+   * / `SKIP LOCKED`, never read-then-write) and insert a PENDING record holding
+   * the lease. At most one PENDING record per session may exist, even when
+   * instances race.
+   */
+  begin(input: BeginRedemptionInput): Promise<BeginRedemptionResult>;
+  get(key: string): Promise<RedemptionRecord | null>;
+  /** The session's PENDING or SUCCEEDED redemption, if any (newest first). */
+  findLive(sessionId: string): Promise<RedemptionRecord | null>;
+  /**
+   * Takes the lease of a PENDING record if it is free (`leaseExpiresAt <= now`)
+   * or already held by `owner`, and counts one attempt. Returns the updated
+   * record, or `null` if someone else holds it or the record is no longer PENDING.
+   */
+  acquireLease(key: string, owner: string, now: Date, leaseExpiresAt: Date): Promise<RedemptionRecord | null>;
+  /** Gives the lease up early (after an ambiguous outcome), so any instance may resume at once. */
+  releaseLease(key: string, owner: string): Promise<void>;
+  /**
+   * In ONE transaction, only if the record is still PENDING: store the sealed
+   * response, set SUCCEEDED, apply the pass outcome, mark the session claimed
+   * and insert the verified claim (when it could be read; `null` keeps the
+   * response for a later read after a decryption or validation failure).
+   * Returns false if the record was not PENDING (someone else finished it).
+   */
+  succeed(input: {
+    readonly key: string;
+    readonly responseSealed: string;
+    readonly passOutcome: 'consumed' | 'released';
+    readonly claim: VerifiedClaimRecord | null;
+    readonly now: Date;
+  }): Promise<boolean>;
+  /**
+   * In ONE transaction, only if PENDING: set FAILED_FINAL with a secret-free
+   * reason and apply the pass outcome; optionally set the session state.
+   */
+  fail(input: {
+    readonly key: string;
+    readonly failure: string;
+    readonly passOutcome: PassOutcome;
+    readonly sessionState?: SessionState;
+    readonly now: Date;
+  }): Promise<boolean>;
+  /** PENDING past the replay window: set UNKNOWN (the pass stays RESERVED, never presented again). */
+  markUnknown(key: string, failure: string, now: Date): Promise<boolean>;
+  /** PENDING records whose lease has run out (`leaseExpiresAt <= now`), oldest first. */
+  listResumable(now: Date, limit: number): Promise<RedemptionRecord[]>;
+  /** Counts per state, for reports. */
+  countByState(): Promise<Record<RedemptionState, number>>;
+}
+
+/** Verified claims per subject. */
+export interface ClaimStore {
+  getBySession(sessionId: string): Promise<VerifiedClaimRecord | null>;
+  listBySubject(subject: string): Promise<VerifiedClaimRecord[]>;
+  /** True if the subject holds a `passed` claim of this type. */
+  hasPassed(subject: string, claimType: string): Promise<boolean>;
+}
+
+/** Everything the core needs, behind one handle. */
+export interface RelayStorage {
+  readonly sessions: SessionStore;
+  readonly passes: PassStore;
+  readonly redemptions: RedemptionStore;
+  readonly claims: ClaimStore;
+  /** Resolves if the database answers (health checks). */
+  ping(): Promise<void>;
+  /** Releases connections the storage opened itself. */
+  close(): Promise<void>;
+}

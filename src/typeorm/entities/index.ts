@@ -1,0 +1,16 @@
+import { IdempotencyRecord } from './idempotency-record.entity.js';
+import { PreIssuedToken } from './pre-issued-token.entity.js';
+import { RelaySecret } from './relay-secret.entity.js';
+import { VerifiedClaim } from './verified-claim.entity.js';
+
+export { IdempotencyRecord, PreIssuedToken, RelaySecret, VerifiedClaim };
+
+/**
+ * Every entity of persona-relay, for a `DataSource`'s `entities`.
+ *
+ * @example
+ * ```ts
+ * new DataSource({ type: 'postgres', url, entities: [...RELAY_ENTITIES, ...mine], migrations: [...RELAY_MIGRATIONS] });
+ * ```
+ */
+export const RELAY_ENTITIES = [RelaySecret, PreIssuedToken, IdempotencyRecord, VerifiedClaim];

@@ -1,0 +1,51 @@
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { RelayEnvironment } from '../../core/config/index.js';
+import type { RelaySessionRecord, SessionState } from '../../core/storage/ports.js';
+
+/**
+ * A relay session: who created it, for which claim, and Persona's relay token,
+ * relay secret and payload key, all sealed (design.md section 5 calls this
+ * table RelaySecret). Rows are written by the storage, never by hand.
+ *
+ * @example
+ * ```ts
+ * const open = await dataSource.getRepository(RelaySecret).countBy({ state: 'open' });
+ * ```
+ */
+@Entity({ name: 'persona_relay_relay_secret' })
+@Check('CHK_persona_relay_relay_secret_environment', `"environment" IN ('production', 'sandbox')`)
+@Check('CHK_persona_relay_relay_secret_state', `"state" IN ('open', 'claimed', 'expired')`)
+// Rate limiting counts sessions per subject and in total since a point in time.
+@Index('IDX_persona_relay_relay_secret_subject_created_at', ['subject', 'createdAt'])
+@Index('IDX_persona_relay_relay_secret_created_at', ['createdAt'])
+export class RelaySecret implements RelaySessionRecord {
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'PK_persona_relay_relay_secret' })
+  id: string;
+
+  @Column({ type: 'text' })
+  subject: string;
+
+  @Column({ name: 'claim_type', type: 'text' })
+  claimType: string;
+
+  @Column({ type: 'text' })
+  environment: RelayEnvironment;
+
+  @Column({ name: 'relay_token_sealed', type: 'text' })
+  relayTokenSealed: string;
+
+  @Column({ name: 'relay_secret_sealed', type: 'text' })
+  relaySecretSealed: string;
+
+  @Column({ name: 'private_key_sealed', type: 'text', nullable: true })
+  privateKeySealed: string | null;
+
+  @Column({ type: 'text' })
+  state: SessionState;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt: Date;
+}

@@ -1,0 +1,13 @@
+import { RelayInitialSchema1767225600000 } from './1767225600000-relay-initial-schema.js';
+
+export { RelayInitialSchema1767225600000 };
+
+/**
+ * Every migration of persona-relay, oldest first, for a `DataSource`'s `migrations`.
+ *
+ * @example
+ * ```ts
+ * new DataSource({ type: 'postgres', url, entities: RELAY_ENTITIES, migrations: RELAY_MIGRATIONS });
+ * ```
+ */
+export const RELAY_MIGRATIONS = [RelayInitialSchema1767225600000];

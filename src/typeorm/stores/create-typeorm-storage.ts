@@ -1,0 +1,42 @@
+import type { DataSource } from 'typeorm';
+import type { RelayStorage } from '../../core/storage/ports.js';
+import { relayTables, runSql } from './relay-tables.js';
+import { withStorageErrors } from './storage-errors.js';
+import { createTypeOrmClaimStore } from './typeorm-claim-store.js';
+import { createTypeOrmPassStore } from './typeorm-pass-store.js';
+import { createTypeOrmRedemptionStore } from './typeorm-redemption-store.js';
+import { createTypeOrmSessionStore } from './typeorm-session-store.js';
+
+/**
+ * A {@link RelayStorage} on an initialized TypeORM data source whose schema
+ * has persona-relay's entities and migrations (PostgreSQL, or embedded
+ * PGlite from {@link createEmbeddedDataSource}).
+ *
+ * Every method is one statement or one transaction, safe with several app
+ * instances on one PostgreSQL database. Failures reject with a RelayError
+ * `ERR_RELAY_STORAGE` whose `cause` is the database error. The data source
+ * stays the caller's: `close()` leaves it open, destroy it yourself.
+ *
+ * @example
+ * ```ts
+ * const dataSource = await createRelayDataSource({ databaseUrl: process.env.DATABASE_URL }).initialize();
+ * const storage = createTypeOrmStorage(dataSource);
+ * await storage.ping();
+ * ```
+ */
+export function createTypeOrmStorage(dataSource: DataSource): RelayStorage {
+  const tables = relayTables(dataSource);
+  return {
+    sessions: withStorageErrors('sessions', createTypeOrmSessionStore(tables)),
+    passes: withStorageErrors('passes', createTypeOrmPassStore(tables)),
+    redemptions: withStorageErrors('redemptions', createTypeOrmRedemptionStore(tables)),
+    claims: withStorageErrors('claims', createTypeOrmClaimStore(tables)),
+    ...withStorageErrors('storage', {
+      async ping() {
+        await runSql(dataSource.manager, 'SELECT 1');
+      },
+      // The storage opened no connection of its own: the data source's owner closes it.
+      async close() {},
+    }),
+  };
+}

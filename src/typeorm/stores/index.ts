@@ -1,0 +1,1 @@
+export { createTypeOrmStorage } from './create-typeorm-storage.js';

@@ -1,0 +1,57 @@
+import type { PassRecord, PassState, PassStore } from '../../core/storage/ports.js';
+import { PreIssuedToken } from '../entities/index.js';
+import { runSql, type RelayTables } from './relay-tables.js';
+
+/** {@link PassStore} on the `persona_relay_pre_issued_token` table. */
+export function createTypeOrmPassStore({ dataSource, passes }: RelayTables): PassStore {
+  const manager = dataSource.manager;
+  return {
+    async insert(pass) {
+      await manager.insert(PreIssuedToken, pass);
+    },
+
+    async get(id) {
+      const { rows } = await runSql<PassRecord>(manager, `SELECT ${passes.columns} FROM ${passes.name} WHERE id = $1`, [
+        id,
+      ]);
+      return rows[0] ?? null;
+    },
+
+    async countAvailable(claimType, environment, usableAfter) {
+      const { rows } = await runSql<{ count: number }>(
+        manager,
+        `SELECT count(*)::int AS count FROM ${passes.name}
+          WHERE state = 'AVAILABLE' AND claim_type = $1 AND environment = $2 AND expires_at > $3`,
+        [claimType, environment, usableAfter],
+      );
+      return rows[0]?.count ?? 0;
+    },
+
+    async expireUnusable(usableAfter) {
+      // A pass a concurrent `begin` is reserving is locked; PostgreSQL re-checks
+      // it after that commits and skips it, since it is no longer AVAILABLE.
+      const { affected } = await runSql(
+        manager,
+        `UPDATE ${passes.name} SET state = 'EXPIRED' WHERE state = 'AVAILABLE' AND expires_at <= $1`,
+        [usableAfter],
+      );
+      return affected;
+    },
+
+    async unbindFromSession(sessionId) {
+      await runSql(manager, `UPDATE ${passes.name} SET session_id = NULL WHERE state = 'AVAILABLE' AND session_id = $1`, [
+        sessionId,
+      ]);
+    },
+
+    async countByState() {
+      const { rows } = await runSql<{ state: PassState; count: number }>(
+        manager,
+        `SELECT state, count(*)::int AS count FROM ${passes.name} GROUP BY state`,
+      );
+      const counts: Record<PassState, number> = { AVAILABLE: 0, RESERVED: 0, CONSUMED: 0, EXPIRED: 0, UNUSABLE: 0 };
+      for (const { state, count } of rows) counts[state] = count;
+      return counts;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { RelaySessionRecord, SessionStore } from '../../core/storage/ports.js';
+import { RelaySecret } from '../entities/index.js';
+import { runSql, type RelayTables } from './relay-tables.js';
+
+/** {@link SessionStore} on the `persona_relay_relay_secret` table. */
+export function createTypeOrmSessionStore({ dataSource, sessions }: RelayTables): SessionStore {
+  const manager = dataSource.manager;
+  return {
+    async insert(session) {
+      await manager.insert(RelaySecret, session);
+    },
+
+    async get(id) {
+      const { rows } = await runSql<RelaySessionRecord>(
+        manager,
+        `SELECT ${sessions.columns} FROM ${sessions.name} WHERE id = $1`,
+        [id],
+      );
+      return rows[0] ?? null;
+    },
+
+    async setState(id, state) {
+      await runSql(manager, `UPDATE ${sessions.name} SET state = $2 WHERE id = $1`, [id, state]);
+    },
+
+    async countCreatedSince(subject, since) {
+      // Two statements rather than `$1 IS NULL OR …`, so each can use its index.
+      const { rows } =
+        subject === null
+          ? await runSql<{ count: number }>(
+              manager,
+              `SELECT count(*)::int AS count FROM ${sessions.name} WHERE created_at >= $1`,
+              [since],
+            )
+          : await runSql<{ count: number }>(
+              manager,
+              `SELECT count(*)::int AS count FROM ${sessions.name} WHERE subject = $1 AND created_at >= $2`,
+              [subject, since],
+            );
+      return rows[0]?.count ?? 0;
+    },
+  };
+}
