@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { ResolvedRelayOptions, RelayEnvironment } from '../config/index.js';
+import type { BlindRsaEngine } from '../crypto/index.js';
+import { parseRsaPublicKeySpki } from '../crypto/index.js';
+import type { SecretBox } from '../crypto/index.js';
+import { RelayError, RelayErrorCode } from '../errors.js';
+import type { RelayLogger } from '../logger.js';
+import { describeError } from '../logger.js';
+import type { PersonaApi } from '../persona/index.js';
+import {
+  buildTokenInput,
+  decodeBase64url,
+  decodeChallenge,
+  encodeBase64url,
+  encodePrivacyPassToken,
+  findPrivateTokenChallenge,
+  generateNonce,
+  isChallengeUsable,
+} from '../protocol/index.js';
+import type { PassRecord, RelayStorage } from '../storage/index.js';
+import type { BackgroundTasks } from './background-tasks.js';
+import { sealedField } from './sealing.js';
+
+/** The relay a pass is issued for (`at-creation`), giving the 401 challenge source. */
+export interface IssuanceRelay {
+  readonly sessionId: string;
+  readonly relayToken: string;
+  readonly relaySecret: string;
+}
+
+/** What to issue. */
+export interface IssueRequest {
+  readonly claimType: string;
+  readonly environment: RelayEnvironment;
+  /** Present for `at-creation` issuance: the pass is bound to this session and may take its challenge from the relay's 401. */
+  readonly relay?: IssuanceRelay;
+  readonly signal?: AbortSignal;
+}
+
+interface ChallengeMaterial {
+  readonly challenge: string;
+  readonly tokenKey: string;
+  readonly tokenKeyId: string;
+}
+
+/** Dependencies of {@link PrivacyPassService}. */
+export interface PrivacyPassServiceDeps {
+  readonly options: ResolvedRelayOptions;
+  readonly storage: RelayStorage;
+  readonly api: PersonaApi;
+  readonly engine: BlindRsaEngine;
+  readonly secretBox: SecretBox;
+  readonly tasks: BackgroundTasks;
+  readonly logger: RelayLogger;
+  readonly clock: () => Date;
+}
+
+/**
+ * Issues Privacy Passes: challenge → 98-byte token input → blind → Persona
+ * signs blindly with the API key (the only identified, billed call) →
+ * finalize (unblind and verify) → the token, stored sealed with its expiry.
+ *
+ * @example
+ * ```ts
+ * const pass = await passes.issue({ claimType: 'age_over18_verified', environment: 'sandbox' });
+ * console.log(pass.id, pass.expiresAt);
+ * ```
+ */
+export class PrivacyPassService {
+  /** Issuances started in this process for a session, so its redemption can wait for them. */
+  private readonly issuing = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: PrivacyPassServiceDeps) {}
+
+  /** Issues one pass and stores it AVAILABLE (bound to `request.relay`'s session if given). */
+  async issue(request: IssueRequest): Promise<PassRecord> {
+    const { options, api, engine, secretBox, storage, clock } = this.deps;
+    const material = await this.fetchChallenge(request);
+    const challenge = decodeChallenge(material.challenge);
+    if (!isChallengeUsable(challenge, clock(), options.tokenExpiryMarginMs)) {
+      throw new RelayError(RelayErrorCode.INVALID_CHALLENGE, 'Persona issued a challenge that expires too soon to use', {
+        context: { expiresAt: challenge.expiresAt.toISOString() },
+      });
+    }
+    const tokenKey = parseRsaPublicKeySpki(decodeBase64url(material.tokenKey, 'token-key'));
+    const nonce = generateNonce();
+    const tokenInput = buildTokenInput({ nonce, mac: challenge.mac, tokenKeyId: material.tokenKeyId });
+    const blinding = await engine.blind(tokenKey.spki, tokenInput);
+    const { blindSig } = await api.createPrivacyPass(
+      { blindedToken: encodeBase64url(blinding.blindedMessage), keyId: material.tokenKeyId },
+      { idempotencyKey: randomUUID(), signal: request.signal },
+    );
+    const blindSignature = decodeBase64url(blindSig, 'blind-sig');
+    if (blindSignature.length !== tokenKey.modulusBytes) {
+      throw new RelayError(RelayErrorCode.INVALID_BLIND_SIGNATURE, 'Persona returned a blind signature of the wrong length', {
+        context: { expectedBytes: tokenKey.modulusBytes, actualBytes: blindSignature.length },
+      });
+    }
+    const signature = await engine.finalize(blinding.state, blindSignature);
+    const token = encodePrivacyPassToken({ tokenNonce: nonce, signature, keyId: material.tokenKeyId, challenge: challenge.fields });
+
+    const id = randomUUID();
+    const pass: PassRecord = {
+      id,
+      tokenSealed: secretBox.seal(token, sealedField.passToken(id)),
+      keyId: material.tokenKeyId,
+      claimType: request.claimType,
+      environment: request.environment,
+      expiresAt: challenge.expiresAt,
+      state: 'AVAILABLE',
+      sessionId: request.relay?.sessionId ?? null,
+      reservedBy: null,
+      createdAt: clock(),
+    };
+    await storage.passes.insert(pass);
+    this.deps.logger.debug('privacy pass issued', { passId: id, claimType: request.claimType, environment: request.environment });
+    return pass;
+  }
+
+  /**
+   * Starts `at-creation` issuance for a new relay off the request path, after a
+   * random delay (`issuanceJitterMs`) so the identified call's timing is not
+   * the session creation's. Failures are logged; redemption then issues on demand.
+   */
+  issueInBackground(request: IssueRequest & { readonly relay: IssuanceRelay }): void {
+    const delay = Math.floor(Math.random() * this.deps.options.issuanceJitterMs);
+    const task = this.deps.tasks.run('at-creation issuance', () => this.issue(request), delay).finally(() => {
+      this.issuing.delete(request.relay.sessionId);
+    });
+    this.issuing.set(request.relay.sessionId, task);
+  }
+
+  /** Waits for an in-process background issuance for this session, if one is running. */
+  async whenIssued(sessionId: string): Promise<void> {
+    await this.issuing.get(sessionId);
+  }
+
+  /** Challenge material per `challengeSource` (protocol §3.3). */
+  private async fetchChallenge(request: IssueRequest): Promise<ChallengeMaterial> {
+    const source = this.deps.options.challengeSource;
+    if (request.relay && source !== 'endpoint') {
+      const fromRelay = await this.challengeFromRelay(request.relay, request.signal);
+      if (fromRelay) return fromRelay;
+      if (source === 'relay') {
+        throw new RelayError(RelayErrorCode.INVALID_CHALLENGE, "The relay's 401 carried no usable PrivateToken challenge");
+      }
+    }
+    return this.deps.api.requestChallenge(
+      { claimType: request.claimType, sandbox: request.environment === 'sandbox' },
+      { signal: request.signal },
+    );
+  }
+
+  /** The relay's 401 challenge, or `undefined` when the probe did not produce a usable one. */
+  private async challengeFromRelay(relay: IssuanceRelay, signal?: AbortSignal): Promise<ChallengeMaterial | undefined> {
+    const probe = await this.deps.api.probeChallenge({ relayToken: relay.relayToken, relaySecret: relay.relaySecret }, { signal });
+    if (probe.status !== 401 || probe.wwwAuthenticate === undefined) {
+      this.deps.logger.debug('relay probe gave no challenge', { status: probe.status, requestId: probe.requestId });
+      return undefined;
+    }
+    try {
+      return findPrivateTokenChallenge(probe.wwwAuthenticate);
+    } catch (error) {
+      this.deps.logger.debug('relay probe challenge unusable', describeError(error));
+      return undefined;
+    }
+  }
+}

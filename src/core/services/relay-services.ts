@@ -1,0 +1,148 @@
+import type { Agent } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { ResolvedRelayOptions } from '../config/index.js';
+import type { BlindRsaEngine } from '../crypto/index.js';
+import { createBlindRsaEngine, EncryptionKeySupply, SecretBox } from '../crypto/index.js';
+import { RelayError, RelayErrorCode } from '../errors.js';
+import type { RelayLogger } from '../logger.js';
+import { createConsoleLogger, describeError } from '../logger.js';
+import { PersonaApi } from '../persona/index.js';
+import type { RelayStorage } from '../storage/index.js';
+import { BackgroundTasks } from './background-tasks.js';
+import { ClaimService } from './claim.service.js';
+import { PrivacyPassService } from './privacy-pass.service.js';
+import { SessionService } from './session.service.js';
+import { TokenPool } from './token-pool.js';
+
+/** What {@link createRelayServices} needs besides the options. */
+export interface RelayServicesInit {
+  readonly options: ResolvedRelayOptions;
+  /** Where sessions, passes, redemptions and claims live. The caller owns it (closing the services does not close it). */
+  readonly storage: RelayStorage;
+  readonly logger?: RelayLogger;
+  /** Clock for expiry decisions; injectable for tests. */
+  readonly clock?: () => Date;
+  /** Blind RSA engine; default from `options.blindRsaEngine`. Closed with the services. */
+  readonly engine?: BlindRsaEngine;
+  /** Agent for anonymous calls to Persona (for example a proxy agent), so Persona sees another IP than the identified calls'. */
+  readonly anonymousAgent?: Agent;
+  /** Identifies this process in redemption leases; default a random UUID. */
+  readonly instanceId?: string;
+}
+
+/** The core services, wired and ready; framework adapters expose these. */
+export interface RelayServices {
+  readonly options: ResolvedRelayOptions;
+  readonly storage: RelayStorage;
+  readonly sessions: SessionService;
+  readonly passes: PrivacyPassService;
+  readonly claims: ClaimService;
+  readonly pool: TokenPool;
+  /** Starts background work: pool refills (pool mode), expiry sweeps, resuming stale redemptions. */
+  start(): Promise<void>;
+  /** Waits until every background task started so far has settled (tests, graceful shutdown). */
+  drain(): Promise<void>;
+  /** Stops background work, waits for it, and releases workers, key generation and HTTP agents. */
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the framework-free core. NestJS's `RelayModule` and the Express,
+ * Fastify and `node:http` adapters all build on this.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStorage, createRelayServices, resolveRelayOptions } from 'persona-relay';
+ *
+ * const services = createRelayServices({
+ *   options: resolveRelayOptions({ apiKey: process.env.PERSONA_API_KEY, storageKey: process.env.RELAY_STORAGE_KEY }),
+ *   storage: createMemoryStorage(),
+ * });
+ * await services.start();
+ * const session = await services.sessions.create('user-42');
+ * ```
+ */
+export function createRelayServices(init: RelayServicesInit): RelayServices {
+  const { options, storage } = init;
+  const logger = init.logger ?? createConsoleLogger();
+  const clock = init.clock ?? (() => new Date());
+  if (!options.apiKey) {
+    throw new RelayError(RelayErrorCode.INVALID_CONFIG, 'apiKey: a Persona API key is required to issue Privacy Passes', {
+      context: { problems: ['apiKey: required'] },
+    });
+  }
+  if (!options.storageKeys || !options.storageKeyId) {
+    throw new RelayError(
+      RelayErrorCode.INVALID_CONFIG,
+      'storageKey: a 32-byte base64 key (RELAY_STORAGE_KEY) is required to encrypt relay secrets and passes at rest',
+      { context: { problems: ['storageKey: required'] } },
+    );
+  }
+  const secretBox = SecretBox.fromBase64Keys(options.storageKeys, options.storageKeyId);
+  const engine = init.engine ?? createBlindRsaEngine(options.blindRsaEngine);
+  const api = new PersonaApi({
+    baseUrl: options.apiUrl,
+    apiKey: options.apiKey,
+    requestTimeoutMs: options.requestTimeoutMs,
+    maxRetries: options.maxRetries,
+    retryBaseDelayMs: options.retryBaseDelayMs,
+    retryMaxDelayMs: options.retryMaxDelayMs,
+    rateLimitMaxWaitMs: options.rateLimitMaxWaitMs,
+    forbiddenRetryBudgetMs: options.forbiddenRetryBudgetMs,
+    anonymousUserAgent: options.anonymousUserAgent,
+    anonymousAgent: init.anonymousAgent,
+    personaVersion: options.personaVersion,
+  });
+  const keySupply =
+    options.encryption === 'per-relay' ? new EncryptionKeySupply({ modulusBits: options.perRelayKeyBits }) : undefined;
+  const tasks = new BackgroundTasks(logger);
+  const passes = new PrivacyPassService({ options, storage, api, engine, secretBox, tasks, logger, clock });
+  const sessions = new SessionService({ options, storage, api, secretBox, passes, logger, clock, keySupply });
+  const claims = new ClaimService({
+    options,
+    storage,
+    api,
+    secretBox,
+    sessions,
+    passes,
+    logger,
+    clock,
+    instanceId: init.instanceId ?? randomUUID(),
+  });
+  const pool = new TokenPool({ options, storage, passes, logger, clock });
+
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = async () => {
+    try {
+      await pool.expireStale();
+      await claims.resumeStale();
+    } catch (error) {
+      logger.warn('maintenance sweep failed', describeError(error));
+    }
+  };
+
+  return {
+    options,
+    storage,
+    sessions,
+    passes,
+    claims,
+    pool,
+    async start() {
+      // Crash recovery first: a redemption another process left PENDING is finished before anything new.
+      await sweep();
+      sweeper = setInterval(() => void tasks.run('maintenance sweep', sweep), options.maintenanceIntervalMs);
+      sweeper.unref();
+      if (options.issuance === 'pool') pool.start();
+    },
+    drain: () => tasks.drain(),
+    async close() {
+      if (sweeper) clearInterval(sweeper);
+      await pool.stop();
+      await tasks.close();
+      keySupply?.close();
+      await engine.close();
+      api.close();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { plainToInstance } from 'class-transformer';
+import { IsOptional, IsString, Matches, validateSync } from 'class-validator';
+import { RelayError, RelayErrorCode } from '../core/errors.js';
+
+/** Body of `POST /relay/sessions`. */
+export class CreateSessionDto {
+  /** Claim type to verify; default the configured one. Must be one of the allowed claim types. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z0-9_]{1,100}$/, { message: 'claimType must be a claim type id ([a-z0-9_], at most 100 characters)' })
+  claimType?: string;
+}
+
+/** Body of `POST /relay/sessions/:sessionId/claim`: empty. */
+export class RedeemClaimDto {}
+
+/** Path parameter `:sessionId`. */
+export class SessionIdParams {
+  @Matches(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, {
+    message: 'sessionId must be a lowercase UUIDv4',
+  })
+  sessionId!: string;
+}
+
+/**
+ * Validates an untrusted JSON body (or params object) against a DTO class:
+ * must be a plain object (absent counts as `{}`), unknown fields rejected.
+ * Throws `RelayError(INVALID_REQUEST)` listing every problem.
+ *
+ * @example
+ * ```ts
+ * const dto = validateDto(CreateSessionDto, req.body); // dto.claimType is a valid id or undefined
+ * ```
+ */
+export function validateDto<T extends object>(dto: new () => T, input: unknown): T {
+  const value = input === undefined || input === null ? {} : input;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new RelayError(RelayErrorCode.INVALID_REQUEST, 'The request body must be a JSON object');
+  }
+  const instance = plainToInstance(dto, value);
+  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const problems = errors.flatMap((e) =>
+      e.constraints ? Object.values(e.constraints) : [`${e.property} is invalid`],
+    );
+    throw new RelayError(RelayErrorCode.INVALID_REQUEST, `Invalid request: ${problems.join('; ')}`, {
+      context: { problems },
+    });
+  }
+  return instance;
+}

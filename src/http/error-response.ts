@@ -1,0 +1,60 @@
+import { RelayError, RelayErrorCode } from '../core/errors.js';
+import type { RelayErrorCodeValue } from '../core/errors.js';
+
+/** The JSON body of every error our routes answer. */
+export interface RelayErrorBody {
+  readonly code: string;
+  readonly message: string;
+  readonly claimType?: string;
+}
+
+/**
+ * HTTP status for each error code: 4xx for what the caller can fix, 502 for
+ * Persona answering wrongly, 503 for "try again later".
+ */
+export const RELAY_ERROR_STATUS: Readonly<Record<RelayErrorCodeValue, number>> = {
+  [RelayErrorCode.INVALID_REQUEST]: 400,
+  [RelayErrorCode.UNSUPPORTED_MEDIA_TYPE]: 415,
+  [RelayErrorCode.PAYLOAD_TOO_LARGE]: 413,
+  [RelayErrorCode.CLAIM_REQUIRED]: 403,
+  [RelayErrorCode.SESSION_NOT_FOUND]: 404,
+  [RelayErrorCode.CLAIM_NOT_READY]: 409,
+  [RelayErrorCode.REDEMPTION_IN_PROGRESS]: 409,
+  [RelayErrorCode.SESSION_EXPIRED]: 410,
+  [RelayErrorCode.RATE_LIMITED]: 429,
+  [RelayErrorCode.INVALID_CONFIG]: 500,
+  [RelayErrorCode.PERSONA_API]: 502,
+  [RelayErrorCode.PERSONA_PROTOCOL]: 502,
+  [RelayErrorCode.INVALID_CHALLENGE]: 502,
+  [RelayErrorCode.INVALID_BASE64URL]: 502,
+  [RelayErrorCode.INVALID_TOKEN]: 502,
+  [RelayErrorCode.INVALID_KEY]: 502,
+  [RelayErrorCode.INVALID_BLIND_SIGNATURE]: 502,
+  [RelayErrorCode.INVALID_CLAIM_PAYLOAD]: 502,
+  [RelayErrorCode.DECRYPTION_FAILED]: 502,
+  [RelayErrorCode.REDEMPTION_UNKNOWN]: 502,
+  [RelayErrorCode.PERSONA_TRANSPORT]: 503,
+  [RelayErrorCode.NO_PASS_AVAILABLE]: 503,
+  [RelayErrorCode.STORAGE]: 503,
+  [RelayErrorCode.ABORTED]: 503,
+};
+
+/**
+ * Status and body for any error thrown while serving a relay route. Unknown
+ * errors become a bare 500 without their message, which might carry anything.
+ */
+export function toErrorResponse(error: unknown): { status: number; body: RelayErrorBody } {
+  if (error instanceof RelayError) {
+    const claimType = error.code === RelayErrorCode.CLAIM_REQUIRED ? error.context.claimType : undefined;
+    return {
+      status: RELAY_ERROR_STATUS[error.code] ?? 500,
+      body: { code: error.code, message: error.message, ...(typeof claimType === 'string' ? { claimType } : {}) },
+    };
+  }
+  return { status: 500, body: { code: 'ERR_RELAY_INTERNAL', message: 'Internal error' } };
+}
+
+/** The error a guard raises when the subject lacks a passed claim. */
+export function claimRequiredError(claimType: string): RelayError {
+  return new RelayError(RelayErrorCode.CLAIM_REQUIRED, 'A verified claim is required', { context: { claimType } });
+}

@@ -1,0 +1,42 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SubjectCookie } from './subject-cookie.js';
+
+/** The parts of a request subject resolution looks at. */
+export interface SubjectSource {
+  readonly headers: IncomingHttpHeaders;
+  /** Set by the app's authentication (Passport and the like). */
+  readonly user?: unknown;
+}
+
+/**
+ * Maps a request to the subject that owns sessions and claims (usually the
+ * logged-in user's id); `undefined` when the request is anonymous.
+ */
+export type ResolveSubject = (request: SubjectSource & Record<string, unknown>) => string | undefined;
+
+/** Default {@link ResolveSubject}: `req.user.id` when it is a string or a number. */
+export const userIdSubject: ResolveSubject = (request) => {
+  const id = (request.user as { id?: unknown } | undefined)?.id;
+  return typeof id === 'string' && id.length > 0 ? `user:${id}` : typeof id === 'number' ? `user:${id}` : undefined;
+};
+
+/** What {@link resolveRequestSubject} found. */
+export interface ResolvedSubject {
+  readonly subject?: string;
+  /** A `Set-Cookie` value to send: a new anonymous visitor was given an id. */
+  readonly setCookie?: string;
+}
+
+/**
+ * The request's subject: the app's user when `resolveSubject` finds one, else
+ * the anonymous visitor of a valid signed cookie; with `create`, a new visitor.
+ */
+export function resolveRequestSubject(
+  request: SubjectSource,
+  options: { resolveSubject: ResolveSubject; cookie?: SubjectCookie; create: boolean },
+): ResolvedSubject {
+  const fromApp = options.resolveSubject(request as SubjectSource & Record<string, unknown>);
+  if (fromApp) return { subject: fromApp };
+  if (!options.cookie) return {};
+  return options.cookie.resolve(request.headers.cookie, { create: options.create });
+}

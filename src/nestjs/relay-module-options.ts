@@ -1,0 +1,47 @@
+import type { Agent } from 'node:http';
+import type { DataSource } from 'typeorm';
+import type { RelayOptions } from '../core/config/index.js';
+import type { BlindRsaEngine } from '../core/crypto/index.js';
+import type { RelayLogger } from '../core/logger.js';
+import type { RelayStorage } from '../core/storage/index.js';
+import type { ResolveSubject } from '../http/subject.js';
+import type { SubjectCookieOptions } from '../http/subject-cookie.js';
+
+/**
+ * Options of `RelayModule.forRoot()` / `forRootAsync()`: every
+ * {@link RelayOptions} field (what you leave out is read from the environment,
+ * see the README's configuration table) plus the wiring below.
+ */
+export interface RelayModuleOptions extends RelayOptions {
+  /**
+   * Storage. Default: TypeORM on `databaseUrl` (PostgreSQL) or embedded PGlite
+   * in `dataDir`, with the shipped migrations. Pass a {@link RelayStorage} (for
+   * example `createMemoryStorage()`) or your own `dataSource`.
+   */
+  readonly storage?: RelayStorage;
+  /** Your app's TypeORM DataSource; it must include `RELAY_ENTITIES` and `RELAY_MIGRATIONS`. */
+  readonly dataSource?: DataSource;
+  /** Maps a request to its subject; default `req.user.id`, else the signed anonymous-visitor cookie. */
+  readonly resolveSubject?: ResolveSubject;
+  /** Give anonymous visitors a signed `relay_sid` cookie as their subject (default true). */
+  readonly anonymousVisitors?: boolean;
+  readonly cookie?: SubjectCookieOptions;
+  /** Logger; default Nest's `Logger` with context `PersonaRelay`. */
+  readonly logger?: RelayLogger;
+  /** Agent for anonymous Persona calls (for example a proxy agent). */
+  readonly anonymousAgent?: Agent;
+  /** Blind RSA engine instance (advanced; default from `blindRsaEngine`). */
+  readonly engine?: BlindRsaEngine;
+}
+
+/** Options that shape the module itself and so must be known before any factory runs. */
+export interface RelayModuleExtras {
+  /** Register the module globally (default false). */
+  readonly isGlobal?: boolean;
+  /** Extra providers registered in (and exported from) the module. */
+  readonly extraProviders?: import('@nestjs/common').Provider[];
+  /** Route prefix of the controller (default `relay`). */
+  readonly routePrefix?: string;
+  /** Mount the controller (default true). */
+  readonly controller?: boolean;
+}

@@ -1,0 +1,49 @@
+import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type { RelayHttp, RelayHttpRequest } from '../http/relay-http.js';
+import { sendRelayAnswer } from './http-response.js';
+import { RELAY_HTTP } from './relay.tokens.js';
+
+/** What Nest hands the controller under either platform. */
+type PlatformRequest = IncomingMessage & { body?: unknown; user?: unknown; params?: Record<string, string> };
+
+/**
+ * Builds the relay controller under `prefix`. A class per prefix (rather than
+ * one mutated class) lets two modules mount the routes at different paths.
+ * The routes delegate to {@link RelayHttp}, the same code every adapter runs.
+ */
+export function createRelayController(prefix: string): Type<unknown> {
+  @Controller(prefix)
+  class RelayController {
+    constructor(@Inject(RELAY_HTTP) private readonly http: RelayHttp) {}
+
+    @Post('sessions')
+    async createSession(@Req() req: PlatformRequest, @Res() res: unknown): Promise<void> {
+      await this.serve(req, res, 'POST', '/sessions');
+    }
+
+    @Get('sessions/:sessionId')
+    async getSession(@Req() req: PlatformRequest, @Res() res: unknown): Promise<void> {
+      await this.serve(req, res, 'GET', `/sessions/${encodeURIComponent(req.params?.sessionId ?? '')}`);
+    }
+
+    @Post('sessions/:sessionId/claim')
+    async redeem(@Req() req: PlatformRequest, @Res() res: unknown): Promise<void> {
+      await this.serve(req, res, 'POST', `/sessions/${encodeURIComponent(req.params?.sessionId ?? '')}/claim`);
+    }
+
+    @Get('claims')
+    async listClaims(@Req() req: PlatformRequest, @Res() res: unknown): Promise<void> {
+      await this.serve(req, res, 'GET', '/claims');
+    }
+
+    private async serve(req: PlatformRequest, res: unknown, method: string, path: string): Promise<void> {
+      const request: RelayHttpRequest = { method, path, headers: req.headers, body: req.body, user: req.user };
+      const answer = await this.http.handle(request);
+      // Every path above is a relay route, so there is always an answer.
+      sendRelayAnswer(res, answer!);
+    }
+  }
+  return RelayController;
+}
