@@ -20,7 +20,7 @@ import { sealedField } from './sealing.js';
 import type { SessionService } from './session.service.js';
 
 /** A claim as the platform sees it. */
-export interface ClaimResult {
+export interface RedeemedClaim {
   readonly sessionId: string;
   readonly claimType: string;
   readonly result: 'passed' | 'failed';
@@ -87,7 +87,7 @@ export class ClaimService {
    * Reads the claim of one of `subject`'s sessions. Calling it again returns
    * the stored answer without another redemption at Persona.
    */
-  async redeem(subject: string, sessionId: string, options: { signal?: AbortSignal } = {}): Promise<ClaimResult> {
+  async redeem(subject: string, sessionId: string, options: { signal?: AbortSignal } = {}): Promise<RedeemedClaim> {
     const session = await this.deps.sessions.getOwned(subject, sessionId);
     const stored = await this.deps.storage.claims.getBySession(session.id);
     if (stored) return toClaimResult(stored);
@@ -149,7 +149,7 @@ export class ClaimService {
   }
 
   /** Starts a redemption or joins the existing one; returns a lease to drive or the finished claim. */
-  private async takeLease(session: RelaySessionRecord, signal?: AbortSignal): Promise<Lease | { claim: ClaimResult }> {
+  private async takeLease(session: RelaySessionRecord, signal?: AbortSignal): Promise<Lease | { claim: RedeemedClaim }> {
     const { storage, clock, options, instanceId } = this.deps;
     let issuedOnDemand = false;
     const waitUntil = clock().getTime() + options.redemptionWaitMs;
@@ -197,7 +197,7 @@ export class ClaimService {
   }
 
   /** The claim of a SUCCEEDED record: from the claims table, or re-read from the stored response. */
-  private async storedClaim(session: RelaySessionRecord, record: RedemptionRecord): Promise<ClaimResult> {
+  private async storedClaim(session: RelaySessionRecord, record: RedemptionRecord): Promise<RedeemedClaim> {
     const claim = await this.deps.storage.claims.getBySession(session.id);
     if (claim) return toClaimResult(claim);
     // The response was stored but could not be read then (for example a decryption failure): try again.
@@ -212,7 +212,7 @@ export class ClaimService {
    * outcome. Returns the claim, or `'pass-rejected'` when Persona refused the
    * pass (401) and the caller should start over with another one.
    */
-  private async drive(session: RelaySessionRecord, lease: Lease, signal?: AbortSignal): Promise<ClaimResult | 'pass-rejected'> {
+  private async drive(session: RelaySessionRecord, lease: Lease, signal?: AbortSignal): Promise<RedeemedClaim | 'pass-rejected'> {
     const { storage, secretBox, clock, options, api, instanceId } = this.deps;
     const { record, pass } = lease;
     if (clock().getTime() - record.createdAt.getTime() > options.replayWindowMs) {
@@ -330,7 +330,7 @@ function leaseEnd(now: Date, options: ResolvedRelayOptions): Date {
   return new Date(now.getTime() + options.redemptionLeaseMs);
 }
 
-function toClaimResult(claim: VerifiedClaimRecord): ClaimResult {
+function toClaimResult(claim: VerifiedClaimRecord): RedeemedClaim {
   return {
     sessionId: claim.sessionId,
     claimType: claim.claimType,
