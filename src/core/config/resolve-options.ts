@@ -46,7 +46,7 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<Required<Pick<RelayOptions, Default
   claimType: 'age_over18_verified',
   encryption: 'per-relay',
   perRelayKeyBits: 3072,
-  blindRsaEngine: 'blindrsa-ts',
+  blindRsaEngine: 'node-crypto',
   issuance: 'at-creation',
   poolSize: 10,
   challengeSource: 'auto',

@@ -27,7 +27,10 @@ const ENGINE_NAME = 'blindrsa-ts';
  * ```
  */
 export interface BlindRsaTsEngineOptions {
-  /** Worker threads doing the arithmetic. Default `min(2, os.availableParallelism())`. */
+  /**
+   * Worker threads doing the arithmetic. Default `min(2, os.availableParallelism() - 1)`, at least 1:
+   * busy workers on every core would starve the main thread and so the event loop they protect.
+   */
   readonly workers?: number;
   /**
    * **Tests only.** Replaces the CSPRNG for the salt and r, e.g. to reproduce
@@ -70,7 +73,7 @@ export class BlindRsaTsEngine implements BlindRsaEngine {
     this.#randomSource = options.randomSource;
     this.#pool = new WorkerPool({
       name: `${ENGINE_NAME} engine`,
-      size: options.workers ?? Math.min(2, availableParallelism()),
+      size: options.workers ?? Math.max(1, Math.min(2, availableParallelism() - 1)),
       spawn: spawnBlindRsaWorker,
     });
   }
