@@ -5,7 +5,7 @@ import { RelayError, RelayErrorCode } from '../core/errors.js';
 
 /** Body of `POST /relay/sessions`. */
 export class CreateSessionDto {
-  /** Claim type to verify; default the configured one. Must be one of the allowed claim types. */
+  /** Claim type to verify; default (also for `null`) the configured one. Must be one of the allowed claim types. */
   @IsOptional()
   @IsString()
   @Matches(/^[a-z0-9_]{1,100}$/, { message: 'claimType must be a claim type id ([a-z0-9_], at most 100 characters)' })
@@ -37,6 +37,12 @@ export function validateDto<T extends object>(dto: new () => T, input: unknown):
   const value = input === undefined || input === null ? {} : input;
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new RelayError(RelayErrorCode.INVALID_REQUEST, 'The request body must be a JSON object');
+  }
+  // JSON.parse makes "__proto__" an own key; class-transformer skips it silently, so flag it like any unknown field.
+  if (Object.hasOwn(value, '__proto__')) {
+    throw new RelayError(RelayErrorCode.INVALID_REQUEST, 'Invalid request: property __proto__ should not exist', {
+      context: { problems: ['property __proto__ should not exist'] },
+    });
   }
   const instance = plainToInstance(dto, value);
   const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });

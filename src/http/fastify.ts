@@ -1,28 +1,44 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
 import fp from 'fastify-plugin';
-import type { SubjectClaim } from '../core/services/claim.service.js';
-import { toErrorResponse } from './error-response.js';
+import { isRelayError, RelayError, RelayErrorCode } from '../core/errors.js';
 import type { RelayAdapterOptions } from './node.js';
-import { normalizePrefix } from './node.js';
-import type { RelayHttpAnswer } from './relay-http.js';
+import { readJsonBody } from './read-json-body.js';
+import type { RelayClaims, RelayHttpAnswer } from './relay-http.js';
 import { RelayHttp } from './relay-http.js';
-import { parseJsonBody } from './read-json-body.js';
-
-/** Fastify stops reading past this; smaller oversized bodies get the shared 413 answer from `parseJsonBody`. */
-const FASTIFY_BODY_LIMIT = 1024 * 1024;
+import { normalizePrefix, RELAY_ROUTES, routePath } from './relay-paths.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The subject's passed claims, set by the `requireClaim` preHandler (null before). */
-    relayClaims: SubjectClaim[] | null;
+    /**
+     * The claims `requireClaim(claimType)` preHandlers checked on this
+     * request, by claim type; `null` on routes without one.
+     */
+    relayClaims: RelayClaims | null;
   }
 }
 
 /** Options of {@link relayPlugin}. */
 export type RelayPluginOptions = RelayAdapterOptions;
 
+/** Where the plugin leaves its {@link RelayHttp} on the instance, for the preHandlers. */
+const RELAY_HTTP = Symbol('persona-relay.http');
+type WithRelay = FastifyInstance & { [RELAY_HTTP]?: RelayHttp };
+
 /**
- * Fastify 5 plugin serving the relay routes, and decorating `request.relayClaims`.
+ * Fastify 5 plugin (wrapped with `fastify-plugin`, so its decorations reach
+ * the whole app) serving the relay routes below `prefix` (default `/relay`):
+ * `POST /sessions`, `GET /sessions/:sessionId`, `POST /sessions/:sessionId/claim`,
+ * `GET /claims`. It decorates `request.relayClaims` up front (see
+ * {@link requireClaim}). The routes read their JSON body themselves in an
+ * encapsulated context, so the app's own content-type parsers are untouched
+ * and every body gets the same answer as under the other adapters.
  *
  * @example
  * ```ts
@@ -31,7 +47,9 @@ export type RelayPluginOptions = RelayAdapterOptions;
  *
  * const app = Fastify();
  * await app.register(relayPlugin, { services });
- * app.get('/restricted', { preHandler: requireClaim({ services }, 'age_over18_verified') }, async () => ({ ok: true }));
+ * app.get('/restricted', { preHandler: requireClaim('age_over18_verified') }, async (request) => ({
+ *   verifiedAt: request.relayClaims?.age_over18_verified?.verifiedAt,
+ * }));
  * ```
  */
 export const relayPlugin = fp<RelayPluginOptions>(
@@ -39,55 +57,76 @@ export const relayPlugin = fp<RelayPluginOptions>(
     const http = new RelayHttp(options.services, options);
     const prefix = normalizePrefix(options.prefix);
     fastify.decorateRequest('relayClaims', null);
+    fastify.decorate(RELAY_HTTP, http);
 
-    // The routes live in an encapsulated child context whose body parsers hand over raw text,
-    // so empty, malformed and non-JSON bodies get the same answers as under every other adapter,
-    // and the app's own parsers stay untouched.
     await fastify.register(async (routes) => {
+      // Hand every body over unread; RelayHttp decides (415, 413, 400) exactly as elsewhere.
       routes.removeAllContentTypeParsers();
-      routes.addContentTypeParser('*', { parseAs: 'string', bodyLimit: FASTIFY_BODY_LIMIT }, (_request, text, done) =>
-        done(null, text),
-      );
-      const serve = (method: 'GET' | 'POST', path: (request: FastifyRequest) => string) =>
-        async (request: FastifyRequest, reply: FastifyReply) => {
-          let answer: RelayHttpAnswer | undefined;
-          try {
-            const body = typeof request.body === 'string' ? parseJsonBody(request.body) : undefined;
-            const user = (request as { user?: unknown }).user;
-            answer = await http.handle({ method, path: path(request), headers: request.headers, body, user });
-          } catch (error) {
-            answer = toErrorResponse(error);
-          }
-          return send(reply, answer ?? toErrorResponse(undefined));
-        };
-      const sessionPath = (suffix: string) => (request: FastifyRequest) =>
-        `/sessions/${encodeURIComponent((request.params as { sessionId: string }).sessionId)}${suffix}`;
+      routes.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+      // Fastify's own complaints about a body (an unparsable Content-Type header, …) get our answers too.
+      routes.setErrorHandler((error: FastifyError, _request, reply) => {
+        if (!error.code?.startsWith('FST_ERR_CTP_')) throw error;
+        return send(reply, http.errorAnswer(asRelayError(error)));
+      });
 
-      routes.post(`${prefix}/sessions`, serve('POST', () => '/sessions'));
-      routes.get(`${prefix}/sessions/:sessionId`, serve('GET', sessionPath('')));
-      routes.post(`${prefix}/sessions/:sessionId/claim`, serve('POST', sessionPath('/claim')));
-      routes.get(`${prefix}/claims`, serve('GET', () => '/claims'));
+      for (const route of RELAY_ROUTES) {
+        routes.route({
+          method: route.method,
+          url: `${prefix}${route.path}`,
+          handler: async (request, reply) => {
+            const path = routePath(route.path, request.params as Record<string, string>);
+            const stream = request.body as AsyncIterable<Uint8Array> | undefined;
+            const answer = await http.handle({
+              method: route.method,
+              path,
+              headers: request.headers,
+              readBody: async () => (stream ? readJsonBody(stream) : undefined),
+              native: request,
+            });
+            // Every registered URL is a relay route, so there is always an answer.
+            return send(reply, answer!);
+          },
+        });
+      }
     });
   }) satisfies FastifyPluginAsync<RelayPluginOptions>,
   { fastify: '5.x', name: 'persona-relay' },
 );
 
 /**
- * A preHandler admitting only subjects holding a passed claim of `claimType`
- * (their passed claims are left on `request.relayClaims`); otherwise 403
- * `{"code":"ERR_RELAY_CLAIM_REQUIRED","claimType":…}`.
+ * A preHandler admitting only subjects holding a passed claim of `claimType`;
+ * the claim is left on `request.relayClaims[claimType]`. Otherwise 403
+ * `{"code":"ERR_RELAY_CLAIM_REQUIRED","claimType":…,"message":…}`, the same
+ * body as Nest's `@RequireClaim`. It uses the {@link relayPlugin} registered
+ * on the route's instance (or an ancestor), so it can be created before the
+ * plugin has loaded.
+ *
+ * @example
+ * ```ts
+ * app.get('/restricted', { preHandler: requireClaim('age_over18_verified') }, handler);
+ * ```
  */
-export function requireClaim(options: Omit<RelayAdapterOptions, 'prefix'>, claimType: string): preHandlerAsyncHookHandler {
-  const http = new RelayHttp(options.services, options);
-  return async function relayClaimCheck(request, reply) {
+export function requireClaim(claimType: string): preHandlerAsyncHookHandler {
+  return async function relayClaimGuard(request: FastifyRequest, reply: FastifyReply) {
+    const http = (request.server as WithRelay)[RELAY_HTTP];
+    if (!http) throw new TypeError('requireClaim: register relayPlugin on this Fastify instance (or a parent) first');
     try {
-      const subject = http.subject(request, false).subject;
-      await http.routes.requireClaim(subject, claimType);
-      request.relayClaims = (await options.services.claims.claimsOf(subject!)).filter((c) => c.result === 'passed');
+      const claim = await http.requireClaim(request, claimType);
+      request.relayClaims = { ...request.relayClaims, [claimType]: claim };
     } catch (error) {
-      await send(reply, toErrorResponse(error));
+      await send(reply, http.errorAnswer(error));
     }
   };
+}
+
+/** Fastify's body errors as the RelayErrors the other adapters raise for the same request. */
+function asRelayError(error: FastifyError): RelayError {
+  if (isRelayError(error)) return error;
+  if (error.statusCode === 415) {
+    return new RelayError(RelayErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Send the request body as application/json');
+  }
+  if (error.statusCode === 413) return new RelayError(RelayErrorCode.PAYLOAD_TOO_LARGE, 'The request body is too large');
+  return new RelayError(RelayErrorCode.INVALID_REQUEST, 'The request body could not be read');
 }
 
 function send(reply: FastifyReply, answer: RelayHttpAnswer): FastifyReply {
@@ -98,3 +137,5 @@ function send(reply: FastifyReply, answer: RelayHttpAnswer): FastifyReply {
     .type('application/json; charset=utf-8')
     .send(JSON.stringify(answer.body));
 }
+
+export type { RelayClaims } from './relay-http.js';

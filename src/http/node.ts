@@ -1,25 +1,49 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SubjectClaim } from '../core/services/claim.service.js';
 import type { RelayServices } from '../core/services/relay-services.js';
-import { toErrorResponse } from './error-response.js';
+import { readJsonBody } from './read-json-body.js';
 import type { RelayHttpAnswer, RelayHttpOptions } from './relay-http.js';
 import { RelayHttp } from './relay-http.js';
-import { readJsonBody } from './read-json-body.js';
+import { normalizePrefix, pathBelowPrefix } from './relay-paths.js';
 
-/** Options of the framework adapters. */
+/** Options of the Express, Fastify and `node:http` adapters. */
 export interface RelayAdapterOptions extends RelayHttpOptions {
-  /** The wired core (see `createRelayServices`). */
+  /** The wired core (see `createRelayServices`). The adapter neither starts nor closes it. */
   readonly services: RelayServices;
   /** Route prefix (default `/relay`). */
   readonly prefix?: string;
 }
 
-/** A `node:http` request handler; `next` is called for paths that are not relay routes. */
-export type RelayRequestHandler = (request: IncomingMessage, response: ServerResponse, next?: () => void) => Promise<void>;
+/** A `node:http` request as the adapter reads it: `user` is whatever the app's authentication set. */
+export type RelayNodeRequest = IncomingMessage & { user?: unknown };
 
 /**
- * The relay routes as a plain `node:http` handler. Paths outside the prefix
- * (or unknown below it) go to `next`, or get a 404 when there is none.
+ * The relay routes as a `node:http` handler (see {@link createRelayHandler}),
+ * with the claim guard bound to the same subject resolution.
+ */
+export interface RelayRequestHandler {
+  /**
+   * Serves a relay route; any other request goes to `next` with its body
+   * unread, or gets a JSON 404 when there is no `next`.
+   */
+  (request: RelayNodeRequest, response: ServerResponse, next?: () => void): Promise<void>;
+  /**
+   * The claim guard for your own routes: resolves to the subject's passed
+   * claim of `claimType`, or answers the request itself (403
+   * `{"code":"ERR_RELAY_CLAIM_REQUIRED","claimType":…}`, or the error's JSON
+   * answer) and resolves to `undefined`.
+   */
+  requireClaim(claimType: string): (request: RelayNodeRequest, response: ServerResponse) => Promise<SubjectClaim | undefined>;
+  /** The framework-neutral core of the routes (subject resolution, `requireClaim` that rejects). */
+  readonly http: RelayHttp;
+}
+
+/**
+ * The relay routes (`POST /relay/sessions`, `GET /relay/sessions/:id`,
+ * `POST /relay/sessions/:id/claim`, `GET /relay/claims`) as a plain
+ * `node:http` handler. It reads the JSON body itself; the subject is
+ * `req.user.id` when your code set `req.user`, else the signed `relay_sid`
+ * visitor cookie.
  *
  * @example
  * ```ts
@@ -27,49 +51,79 @@ export type RelayRequestHandler = (request: IncomingMessage, response: ServerRes
  * import { createRelayHandler } from 'persona-relay';
  *
  * const relay = createRelayHandler({ services });
- * createServer((req, res) => relay(req, res, () => { res.statusCode = 404; res.end(); })).listen(3000);
+ * const requireAdult = relay.requireClaim('age_over18_verified');
+ *
+ * createServer(async (req, res) => {
+ *   if (req.url === '/restricted') {
+ *     const claim = await requireAdult(req, res); // answered 403 when missing
+ *     if (claim) res.end(`verified at ${claim.verifiedAt.toISOString()}`);
+ *     return;
+ *   }
+ *   await relay(req, res, () => {
+ *     res.statusCode = 404;
+ *     res.end();
+ *   });
+ * }).listen(3000);
  * ```
  */
 export function createRelayHandler(options: RelayAdapterOptions): RelayRequestHandler {
   const http = new RelayHttp(options.services, options);
   const prefix = normalizePrefix(options.prefix);
-  return async (request, response, next) => {
+  const handler = async (request: RelayNodeRequest, response: ServerResponse, next?: () => void): Promise<void> => {
     const path = pathBelowPrefix(request.url ?? '/', prefix);
-    let answer: RelayHttpAnswer | undefined;
-    if (path !== undefined) {
-      try {
-        const body = request.method === 'POST' ? await readJsonBody(request) : undefined;
-        answer = await http.handle({ method: request.method ?? 'GET', path, headers: request.headers, body, user: (request as { user?: unknown }).user });
-      } catch (error) {
-        answer = toErrorResponse(error);
-      }
-    }
+    const answer =
+      path === undefined
+        ? undefined
+        : await http.handle({
+            method: request.method ?? 'GET',
+            path,
+            headers: request.headers,
+            readBody: () => readJsonBody(request),
+            native: request,
+          });
     if (answer) return writeAnswer(response, answer);
     if (next) return next();
     writeAnswer(response, { status: 404, body: { code: 'ERR_RELAY_ROUTE_NOT_FOUND', message: 'Not found' } });
   };
+  const requireClaim = (claimType: string) => async (request: RelayNodeRequest, response: ServerResponse) => {
+    try {
+      return await http.requireClaim(request, claimType);
+    } catch (error) {
+      writeAnswer(response, http.errorAnswer(error));
+      return undefined;
+    }
+  };
+  return Object.assign(handler, { requireClaim, http });
 }
 
 /**
- * The `@RequireClaim` guard as a function: resolves to the subject's passed
- * claim of `claimType`, or rejects with `RelayError(CLAIM_REQUIRED)` (answer it
- * with `toErrorResponse`: 403 `{"code":"ERR_RELAY_CLAIM_REQUIRED","claimType":…}`).
+ * The claim guard as a function that rejects instead of answering, for places
+ * without a response to write (a WebSocket upgrade, your own error handling):
+ * resolves to the subject's passed claim of `claimType`, or rejects with
+ * `RelayError(CLAIM_REQUIRED)`; `toErrorResponse` turns that into the 403.
+ * It shares the handler's subject resolution, cookie secret included.
  *
  * @example
  * ```ts
- * const requireAdult = createClaimCheck({ services }, 'age_over18_verified');
- * const claim = await requireAdult(req);
+ * const relay = createRelayHandler({ services });
+ * const checkAdult = createClaimCheck(relay, 'age_over18_verified');
+ * server.on('upgrade', (req, socket) => {
+ *   checkAdult(req).then(() => acceptWebSocket(req, socket), () => socket.destroy());
+ * });
  * ```
  */
 export function createClaimCheck(
-  options: Omit<RelayAdapterOptions, 'prefix'>,
+  relay: Pick<RelayRequestHandler, 'http'>,
   claimType: string,
-): (request: IncomingMessage & { user?: unknown }) => Promise<SubjectClaim> {
-  const http = new RelayHttp(options.services, options);
-  return (request) => http.routes.requireClaim(http.subject(request, false).subject, claimType);
+): (request: RelayNodeRequest) => Promise<SubjectClaim> {
+  return (request) => relay.http.requireClaim(request, claimType);
 }
 
-/** Writes a relay answer as JSON (`Cache-Control: no-store`: answers carry access tokens and claims). */
+/**
+ * Writes a relay answer as JSON. `Cache-Control: no-store` because answers
+ * carry access tokens and claims; the visitor cookie is appended so cookies
+ * the app set earlier survive.
+ */
 export function writeAnswer(response: ServerResponse, answer: RelayHttpAnswer): void {
   const body = JSON.stringify(answer.body);
   response.statusCode = answer.status;
@@ -78,17 +132,4 @@ export function writeAnswer(response: ServerResponse, answer: RelayHttpAnswer): 
   response.setHeader('Content-Length', Buffer.byteLength(body));
   if (answer.setCookie) response.appendHeader('Set-Cookie', answer.setCookie);
   response.end(body);
-}
-
-/** `/relay` from `relay`, `/relay/` or `/relay`. */
-export function normalizePrefix(prefix = '/relay'): string {
-  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
-  return trimmed ? `/${trimmed}` : '';
-}
-
-/** The path below `prefix` (query dropped), or undefined when `url` is outside it. */
-export function pathBelowPrefix(url: string, prefix: string): string | undefined {
-  const path = url.split('?')[0] ?? '/';
-  if (path === prefix) return '/';
-  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : undefined;
 }

@@ -1,5 +1,6 @@
 import type { SubjectClaim } from '../core/services/claim.service.js';
 import type { RelayServices } from '../core/services/relay-services.js';
+import { RelayError, RelayErrorCode } from '../core/errors.js';
 import { claimRequiredError } from './error-response.js';
 import { CreateSessionDto, RedeemClaimDto, SessionIdParams, validateDto } from './dto.js';
 
@@ -24,9 +25,12 @@ export interface RouteResult {
 export class RelayRoutes {
   constructor(private readonly services: RelayServices) {}
 
-  async createSession(subject: string, body: unknown): Promise<RouteResult> {
+  // Each route validates its input before looking at the subject, so a bad
+  // request is a 400 whoever sends it; a request without a subject owns nothing.
+
+  async createSession(subject: string | undefined, body: unknown): Promise<RouteResult> {
     const dto = validateDto(CreateSessionDto, body);
-    const created = await this.services.sessions.create(subject, dto.claimType);
+    const created = await this.services.sessions.create(owner(subject), dto.claimType ?? undefined);
     return {
       status: 201,
       body: {
@@ -38,9 +42,9 @@ export class RelayRoutes {
     };
   }
 
-  async getSession(subject: string, params: unknown): Promise<RouteResult> {
+  async getSession(subject: string | undefined, params: unknown): Promise<RouteResult> {
     const { sessionId } = validateDto(SessionIdParams, params);
-    const view = await this.services.sessions.get(subject, sessionId);
+    const view = await this.services.sessions.get(owner(subject), sessionId);
     return {
       status: 200,
       body: {
@@ -60,10 +64,10 @@ export class RelayRoutes {
     };
   }
 
-  async redeem(subject: string, params: unknown, body: unknown): Promise<RouteResult> {
+  async redeem(subject: string | undefined, params: unknown, body: unknown): Promise<RouteResult> {
     const { sessionId } = validateDto(SessionIdParams, params);
     validateDto(RedeemClaimDto, body);
-    const claim = await this.services.claims.redeem(subject, sessionId);
+    const claim = await this.services.claims.redeem(owner(subject), sessionId);
     return {
       status: 200,
       body: {
@@ -95,4 +99,10 @@ export class RelayRoutes {
     if (!claim) throw claimRequiredError(claimType);
     return claim;
   }
+}
+
+/** The subject a session route acts for; none answers like a stranger's session id (404). */
+function owner(subject: string | undefined): string {
+  if (!subject) throw new RelayError(RelayErrorCode.SESSION_NOT_FOUND, 'No such session');
+  return subject;
 }
