@@ -72,7 +72,7 @@ export interface RedemptionRecord {
   readonly sessionId: string;
   readonly passId: string;
   readonly state: RedemptionState;
-  /** Attempts started so far (in-process retries count once per call to Persona's client). */
+  /** Requests sent to Persona for this record so far, retries and resumes included (see `acquireLease`). */
   readonly attempts: number;
   /** Instance currently driving the redemption. */
   readonly leaseOwner: string | null;
@@ -118,6 +118,19 @@ export interface PassStore {
   expireUnusable(usableAfter: Date): Promise<number>;
   /** Detaches AVAILABLE passes bound to a session that no longer needs them, so any session may use them. */
   unbindFromSession(sessionId: string): Promise<void>;
+  /**
+   * Binds one unbound AVAILABLE pass of this kind that stays usable past
+   * `usableAfter` (earliest expiry first) to `sessionId`, in one atomic
+   * statement, and returns it; `null` when there is none. A pass Persona
+   * refunded (`token-consumed: false`) is reused this way instead of buying
+   * a new one for the next session.
+   */
+  adoptUnbound(input: {
+    readonly sessionId: string;
+    readonly claimType: string;
+    readonly environment: RelayEnvironment;
+    readonly usableAfter: Date;
+  }): Promise<PassRecord | null>;
   /** Counts per state, for health checks and reports. */
   countByState(): Promise<Record<PassState, number>>;
 }
@@ -170,8 +183,11 @@ export interface RedemptionStore {
   findLive(sessionId: string): Promise<RedemptionRecord | null>;
   /**
    * Takes the lease of a PENDING record if it is free (`leaseExpiresAt <= now`)
-   * or already held by `owner`, and counts one attempt. Returns the updated
-   * record, or `null` if someone else holds it or the record is no longer PENDING.
+   * or already held by `owner`, renews it until `leaseExpiresAt`, and counts
+   * one attempt. The services call it right before every request they send
+   * to Persona for this record, so `attempts` is the number of requests sent
+   * (or about to be sent when the process died). Returns the updated record,
+   * or `null` if someone else holds the lease or the record is no longer PENDING.
    */
   acquireLease(key: string, owner: string, now: Date, leaseExpiresAt: Date): Promise<RedemptionRecord | null>;
   /** Gives the lease up early (after an ambiguous outcome), so any instance may resume at once. */
@@ -215,6 +231,12 @@ export interface ClaimStore {
   listBySubject(subject: string): Promise<VerifiedClaimRecord[]>;
   /** True if the subject holds a `passed` claim of this type. */
   hasPassed(subject: string, claimType: string): Promise<boolean>;
+  /**
+   * Stores (or replaces) the claim of `claim.sessionId`. Used when a stored
+   * Persona response that could not be read at redemption time (for example
+   * a decryption failure) is read successfully later.
+   */
+  record(claim: VerifiedClaimRecord): Promise<void>;
 }
 
 /** Everything the core needs, behind one handle. */

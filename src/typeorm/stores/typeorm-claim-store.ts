@@ -1,7 +1,8 @@
 import type { ClaimStore, VerifiedClaimRecord } from '../../core/storage/ports.js';
+import { VerifiedClaim } from '../entities/index.js';
 import { runSql, type RelayTables } from './relay-tables.js';
 
-/** {@link ClaimStore} on the `persona_relay_verified_claim` table (claims are written by `redemptions.succeed`). */
+/** {@link ClaimStore} on the `persona_relay_verified_claim` table (claims are written by `redemptions.succeed`, or `record`). */
 export function createTypeOrmClaimStore({ dataSource, claims }: RelayTables): ClaimStore {
   const manager = dataSource.manager;
   return {
@@ -21,6 +22,12 @@ export function createTypeOrmClaimStore({ dataSource, claims }: RelayTables): Cl
         [subject],
       );
       return rows;
+    },
+
+    async record(claim) {
+      await manager.upsert(VerifiedClaim, { ...claim, methodology: claim.methodology && [...claim.methodology] }, [
+        'sessionId',
+      ]);
     },
 
     async hasPassed(subject, claimType) {

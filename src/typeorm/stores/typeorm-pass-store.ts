@@ -44,6 +44,24 @@ export function createTypeOrmPassStore({ dataSource, passes }: RelayTables): Pas
       ]);
     },
 
+    async adoptUnbound({ sessionId, claimType, environment, usableAfter }) {
+      // One statement; SKIP LOCKED passes over rows a concurrent `begin` or
+      // adoption is taking, so two sessions never adopt the same pass.
+      const { rows } = await runSql<PassRecord>(
+        manager,
+        `UPDATE ${passes.name} SET session_id = $1
+          WHERE state = 'AVAILABLE' AND session_id IS NULL AND id = (
+            SELECT id FROM ${passes.name}
+             WHERE state = 'AVAILABLE' AND session_id IS NULL AND claim_type = $2 AND environment = $3 AND expires_at > $4
+             ORDER BY expires_at, id COLLATE "C"
+             LIMIT 1
+             FOR UPDATE SKIP LOCKED)
+          RETURNING ${passes.columns}`,
+        [sessionId, claimType, environment, usableAfter],
+      );
+      return rows[0] ?? null;
+    },
+
     async countByState() {
       const { rows } = await runSql<{ state: PassState; count: number }>(
         manager,

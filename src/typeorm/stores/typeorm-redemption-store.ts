@@ -72,6 +72,13 @@ export function createTypeOrmRedemptionStore({ dataSource, sessions, passes, red
   /** One try of `begin`, in one transaction; a lost race surfaces as the unique violation. */
   function tryBegin(input: BeginRedemptionInput): Promise<BeginRedemptionResult> {
     return dataSource.transaction(async (tx) => {
+      // Racing begins of one session queue on the session's row. Without this,
+      // a racer whose findLive ran before the winner committed would see the
+      // winner's pass locked, skip it and answer a spurious no-pass (the
+      // service would then buy a pass it does not need). After the lock, the
+      // next statement sees the winner's committed record. An unknown session
+      // locks nothing and fails on the foreign key below.
+      await runSql(tx, `SELECT 1 FROM ${sessions.name} WHERE id = $1 FOR UPDATE`, [input.sessionId]);
       const live = await findLive(tx, input.sessionId);
       if (live !== null) return { kind: 'existing', record: live };
       const pass = await reservePass(tx, input);

@@ -241,6 +241,39 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         expect((await storage.passes.get(others.id))?.sessionId).toBe(other.id);
       });
 
+      it('adopts the unbound AVAILABLE pass of the kind expiring first, binding it to the session', async () => {
+        const mine = await session();
+        const other = await session();
+        await pass({ expiresAt: at(5) }); // not usable after at(5)
+        await pass({ expiresAt: at(20), sessionId: other.id }); // someone else's
+        await pass({ expiresAt: at(20), claimType: 'other_claim' });
+        await pass({ expiresAt: at(20), environment: 'production' });
+        await pass({ expiresAt: at(20), state: 'RESERVED', reservedBy: randomUUID() });
+        const later = await pass({ expiresAt: at(50) });
+        const first = await pass({ expiresAt: at(30) });
+        const input = { sessionId: mine.id, claimType: CLAIM_TYPE, environment: 'sandbox', usableAfter: at(5) } as const;
+        expect(await storage.passes.adoptUnbound(input)).toEqual({ ...first, sessionId: mine.id });
+        expect(await storage.passes.get(first.id)).toEqual({ ...first, sessionId: mine.id });
+        expect(await storage.passes.adoptUnbound({ ...input, sessionId: other.id })).toEqual({ ...later, sessionId: other.id });
+        expect(await storage.passes.adoptUnbound(input)).toBeNull();
+      });
+
+      it('adopts each pass for one session only when sessions race, and rejects an unknown session', async () => {
+        const sessions = await Promise.all(Array.from({ length: 6 }, () => session()));
+        const passes = await Promise.all(Array.from({ length: 3 }, () => pass()));
+        const adopted = await Promise.all(
+          sessions.map((owner) =>
+            storage.passes.adoptUnbound({ sessionId: owner.id, claimType: CLAIM_TYPE, environment: 'sandbox', usableAfter: at(5) }),
+          ),
+        );
+        const ids = adopted.filter((p) => p !== null).map((p) => p!.id);
+        expect(ids.sort()).toEqual(passes.map((p) => p.id).sort());
+        await pass();
+        await expectStorageError(
+          storage.passes.adoptUnbound({ sessionId: randomUUID(), claimType: CLAIM_TYPE, environment: 'sandbox', usableAfter: at(5) }),
+        );
+      });
+
       it('counts passes per state, every state present', async () => {
         expect(await storage.passes.countByState()).toEqual({
           AVAILABLE: 0,
@@ -708,6 +741,24 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         await redeemed('alice', { result: 'passed' });
         expect(await storage.claims.hasPassed('alice', CLAIM_TYPE)).toBe(true);
         expect(await storage.claims.hasPassed('bob', CLAIM_TYPE)).toBe(false);
+      });
+    });
+
+    describe('claims.record', () => {
+      it('stores a claim and replaces the one of the same session', async () => {
+        const owner = await session({ subject: 'alice' });
+        const claim = aClaim(owner.id, { subject: 'alice', result: 'failed', methodology: null });
+        await storage.claims.record(claim);
+        expect(await storage.claims.getBySession(owner.id)).toEqual(claim);
+        const replaced = aClaim(owner.id, { subject: 'alice', verifiedAt: at(7) });
+        await storage.claims.record(replaced);
+        expect(await storage.claims.getBySession(owner.id)).toEqual(replaced);
+        expect(await storage.claims.listBySubject('alice')).toEqual([replaced]);
+        expect(await storage.claims.hasPassed('alice', CLAIM_TYPE)).toBe(true);
+      });
+
+      it('rejects a claim of an unknown session', async () => {
+        await expectStorageError(storage.claims.record(aClaim(randomUUID())));
       });
     });
 

@@ -1,7 +1,7 @@
 import type { ClaimStore } from '../ports.js';
-import { compareText, detached, type MemoryTables } from './memory-tables.js';
+import { compareText, constraintViolation, detached, type MemoryTables } from './memory-tables.js';
 
-/** {@link ClaimStore} over the `claims` map of `tables` (claims are written by `redemptions.succeed`). */
+/** {@link ClaimStore} over the `claims` map of `tables` (claims are written by `redemptions.succeed`, or `record`). */
 export function createMemoryClaimStore(tables: MemoryTables): ClaimStore {
   return {
     async getBySession(sessionId) {
@@ -15,6 +15,14 @@ export function createMemoryClaimStore(tables: MemoryTables): ClaimStore {
         // Newest first.
         .sort((a, b) => b.verifiedAt.getTime() - a.verifiedAt.getTime() || compareText(a.sessionId, b.sessionId))
         .map(detached);
+    },
+
+    async record(claim) {
+      // Mirrors the foreign key of the SQL schema.
+      if (!tables.sessions.has(claim.sessionId)) {
+        throw constraintViolation('A claim cannot belong to an unknown session', { sessionId: claim.sessionId });
+      }
+      tables.claims.set(claim.sessionId, detached(claim));
     },
 
     async hasPassed(subject, claimType) {

@@ -1,5 +1,5 @@
 import type { PassRecord, PassState, PassStore } from '../ports.js';
-import { constraintViolation, countStates, detached, type MemoryTables } from './memory-tables.js';
+import { compareText, constraintViolation, countStates, detached, type MemoryTables } from './memory-tables.js';
 
 const PASS_STATES: readonly PassState[] = ['AVAILABLE', 'RESERVED', 'CONSUMED', 'EXPIRED', 'UNUSABLE'];
 
@@ -60,6 +60,34 @@ export function createMemoryPassStore(tables: MemoryTables): PassStore {
         (pass) => pass.state === 'AVAILABLE' && pass.sessionId === sessionId,
         (pass) => ({ ...pass, sessionId: null }),
       );
+    },
+
+    async adoptUnbound({ sessionId, claimType, environment, usableAfter }) {
+      let best: PassRecord | null = null;
+      for (const pass of tables.passes.values()) {
+        if (
+          pass.state !== 'AVAILABLE' ||
+          pass.sessionId !== null ||
+          pass.claimType !== claimType ||
+          pass.environment !== environment ||
+          pass.expiresAt <= usableAfter
+        ) {
+          continue;
+        }
+        const earlier =
+          best === null ||
+          pass.expiresAt < best.expiresAt ||
+          (pass.expiresAt.getTime() === best.expiresAt.getTime() && compareText(pass.id, best.id) < 0);
+        if (earlier) best = pass;
+      }
+      if (best === null) return null;
+      // Mirrors the foreign key, which the SQL update only meets when it binds a row.
+      if (!tables.sessions.has(sessionId)) {
+        throw constraintViolation('A Privacy Pass cannot be bound to an unknown session', { sessionId });
+      }
+      const adopted: PassRecord = { ...best, sessionId };
+      tables.passes.set(adopted.id, adopted);
+      return detached(adopted);
     },
 
     async countByState() {
