@@ -5,8 +5,7 @@ import type { SecretBox } from '../crypto/index.js';
 import { RelayError, RelayErrorCode } from '../errors.js';
 import type { RelayLogger } from '../logger.js';
 import { describeError } from '../logger.js';
-import { PersonaApiError } from '../persona/index.js';
-import type { PersonaApi } from '../persona/index.js';
+import type { GeneratedClaim, PersonaApi } from '../persona/index.js';
 import { readClaimPayload } from '../protocol/index.js';
 import type {
   PassRecord,
@@ -16,6 +15,8 @@ import type {
   VerifiedClaimRecord,
 } from '../storage/index.js';
 import type { PrivacyPassService } from './privacy-pass.service.js';
+import { LeaseLost, sendRedemption } from './redemption-attempts.js';
+import { classifyRedemptionFailure } from './redemption-failures.js';
 import { sealedField } from './sealing.js';
 import type { SessionService } from './session.service.js';
 
@@ -39,6 +40,12 @@ export interface SubjectClaim {
 export interface ClaimServiceDeps {
   readonly options: ResolvedRelayOptions;
   readonly storage: RelayStorage;
+  /**
+   * Persona client for generate-claim. The service runs the retry loop itself
+   * (protocol §7.4) so that every request is recorded on the redemption before
+   * it is sent; give it a client that does not retry on its own
+   * (`maxRetries: 0`), as `createRelayServices` does.
+   */
   readonly api: PersonaApi;
   readonly secretBox: SecretBox;
   readonly sessions: SessionService;
@@ -54,10 +61,23 @@ const MAX_PASSES_PER_REDEMPTION = 3;
 /** How often a caller waiting for another instance's redemption looks again. */
 const WAIT_POLL_MS = 100;
 
-/** A redemption this process holds the lease of, with what it needs to drive it. */
-interface Lease {
+/** A PENDING redemption with its pass, ready to be driven. */
+interface Redemption {
   readonly record: RedemptionRecord;
   readonly pass: PassRecord;
+}
+
+/** What driving a redemption led to, when it did not produce a claim. */
+type DriveSetback =
+  /** Persona rejected the pass (401): start over with another pass and a new key. */
+  | 'pass-rejected'
+  /** Another caller or instance holds the lease (or finished the record): wait for it. */
+  | 'lease-lost';
+
+/** A redemption running in this process: a caller's (joined by concurrent callers) or a background resume. */
+interface Flight {
+  readonly kind: 'redeem' | 'resume';
+  readonly done: Promise<RedeemedClaim | undefined>;
 }
 
 /**
@@ -66,12 +86,25 @@ interface Lease {
  * 1. one pass is reserved and the idempotency record (new UUIDv4 key, pass,
  *    session) is committed **before** the first request to Persona;
  * 2. every attempt, in this process or after a crash in another, sends the
- *    same key, pass, relay token and secret;
- * 3. a concurrent call for the same session waits for the first instead of
- *    sending its own request;
- * 4. the response, the pass state and the claim are committed together;
- * 5. a record whose lease ran out is resumed by any instance, until the replay
- *    window closes; then it becomes UNKNOWN and is reported, never retried.
+ *    same key, pass, relay token and secret; each one is counted on the
+ *    record (`attempts`) and renews the driver's lease right before it is sent;
+ * 3. concurrent calls for one session share one redemption: in this process
+ *    they join the running call, across instances they wait for the lease
+ *    holder; a waiter never sends its own request;
+ * 4. only ambiguous outcomes (transport error, timeout, undecodable 2xx, 409,
+ *    429, 5xx, and 403 within `forbiddenRetryBudgetMs`) are retried, with
+ *    backoff and `RateLimit-Reset`; when the retries run out the record stays
+ *    PENDING with its key for the next call or {@link ClaimService.resumeStale};
+ * 5. the response, the pass state and the claim are committed together;
+ *    `token-consumed: false` returns the pass to the pool;
+ * 6. a 401 marks the pass unusable and the redemption starts over with another
+ *    pass and a new key;
+ * 7. a record whose lease ran out is resumed by any instance, until the
+ *    replay window closes; then it becomes UNKNOWN, is logged as an error and
+ *    answered with `REDEMPTION_UNKNOWN`, and its key is never sent again. A
+ *    later call for the same session starts a new redemption (with a new
+ *    pass): that is the user asking again, not a silent retry, and costs no
+ *    more than the new session they would otherwise need.
  *
  * @example
  * ```ts
@@ -81,28 +114,38 @@ interface Lease {
  * ```
  */
 export class ClaimService {
+  /** Redemptions running in this process, by session id. */
+  private readonly flights = new Map<string, Flight>();
+  /** Aborted by {@link ClaimService.close}: stops every redemption's requests and waits. */
+  private readonly shutdown = new AbortController();
+
   constructor(private readonly deps: ClaimServiceDeps) {}
 
   /**
    * Reads the claim of one of `subject`'s sessions. Calling it again returns
-   * the stored answer without another redemption at Persona.
+   * the stored answer without another redemption at Persona. Concurrent calls
+   * for one session in this process share one redemption (and its outcome).
+   *
+   * @throws RelayError `SESSION_NOT_FOUND` (unknown or another subject's
+   *   session), `CLAIM_NOT_READY`, `SESSION_EXPIRED`, `REDEMPTION_IN_PROGRESS`,
+   *   `REDEMPTION_UNKNOWN`, `NO_PASS_AVAILABLE`, or the Persona error that ended
+   *   an ambiguous redemption (which stays resumable)
    */
   async redeem(subject: string, sessionId: string, options: { signal?: AbortSignal } = {}): Promise<RedeemedClaim> {
     const session = await this.deps.sessions.getOwned(subject, sessionId);
-    const stored = await this.deps.storage.claims.getBySession(session.id);
-    if (stored) return toClaimResult(stored);
-    await this.deps.passes.whenIssued(session.id);
-
-    for (let round = 1; ; round += 1) {
-      const lease = await this.takeLease(session, options.signal);
-      if ('claim' in lease) return lease.claim;
-      const outcome = await this.drive(session, lease, options.signal);
-      if (outcome !== 'pass-rejected') return outcome;
-      if (round >= MAX_PASSES_PER_REDEMPTION) {
-        throw new RelayError(RelayErrorCode.NO_PASS_AVAILABLE, 'Persona rejected every Privacy Pass presented', {
-          context: { sessionId: session.id, passesTried: round },
-        });
+    for (;;) {
+      const stored = await this.deps.storage.claims.getBySession(session.id);
+      if (stored) return toClaimResult(stored);
+      const running = this.flights.get(session.id);
+      if (running?.kind === 'redeem') return (await running.done)!;
+      if (running) {
+        // A background resume of this session: let it finish, then look again.
+        await running.done.catch(() => undefined);
+        continue;
       }
+      const signal = options.signal ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal;
+      const claim = await this.fly(session.id, 'redeem', () => this.redeemSession(session, signal));
+      return claim!;
     }
   }
 
@@ -125,32 +168,84 @@ export class ClaimService {
 
   /**
    * Resumes PENDING redemptions whose lease ran out (a crashed or stalled
-   * instance), with their stored key and pass. Returns how many were driven.
+   * instance), with their stored key and pass. Sessions this process is
+   * already redeeming are left alone. Returns how many records it drove.
    */
   async resumeStale(limit = 20): Promise<number> {
-    const { storage, clock, options, instanceId } = this.deps;
+    const { storage, clock } = this.deps;
     const records = await storage.redemptions.listResumable(clock(), limit);
     let driven = 0;
     for (const stale of records) {
-      const now = clock();
-      const record = await storage.redemptions.acquireLease(stale.key, instanceId, now, leaseEnd(now, options));
-      if (!record) continue;
-      const session = await storage.sessions.get(record.sessionId);
-      const pass = await storage.passes.get(record.passId);
+      const session = await storage.sessions.get(stale.sessionId);
+      const pass = await storage.passes.get(stale.passId);
       if (!session || !pass) continue; // cannot happen with referential integrity; nothing safe to do
+      // Checked right before registering the flight (no await in between), so a request redeeming
+      // this session in this process keeps it to itself.
+      if (this.flights.has(stale.sessionId)) continue;
       driven += 1;
       try {
-        await this.drive(session, { record, pass });
+        await this.fly(session.id, 'resume', async () => {
+          const outcome = await this.drive(session, { record: stale, pass }, this.newLeaseOwner(), this.shutdown.signal);
+          // A setback is left for the next redeem call, which starts over when needed.
+          return typeof outcome === 'string' ? undefined : outcome;
+        });
       } catch (error) {
-        this.deps.logger.warn('resumed redemption did not finish', { idempotencyKey: record.key, ...describeError(error) });
+        this.deps.logger.warn('resumed redemption did not finish', { idempotencyKey: stale.key, ...describeError(error) });
       }
     }
     return driven;
   }
 
-  /** Starts a redemption or joins the existing one; returns a lease to drive or the finished claim. */
-  private async takeLease(session: RelaySessionRecord, signal?: AbortSignal): Promise<Lease | { claim: RedeemedClaim }> {
-    const { storage, clock, options, instanceId } = this.deps;
+  /**
+   * Aborts the redemptions running in this process and waits for them to
+   * settle. Each one stays PENDING with its key and its lease given up, so
+   * another instance (or this one after a restart) resumes it at once.
+   */
+  async close(): Promise<void> {
+    this.shutdown.abort();
+    await Promise.allSettled([...this.flights.values()].map((flight) => flight.done));
+  }
+
+  /** Runs `work` as this process's only redemption of the session. */
+  private fly(sessionId: string, kind: Flight['kind'], work: () => Promise<RedeemedClaim | undefined>): Promise<RedeemedClaim | undefined> {
+    const done = work().finally(() => {
+      if (this.flights.get(sessionId)?.done === done) this.flights.delete(sessionId);
+    });
+    this.flights.set(sessionId, { kind, done });
+    return done;
+  }
+
+  private async redeemSession(session: RelaySessionRecord, signal?: AbortSignal): Promise<RedeemedClaim> {
+    await this.deps.passes.whenIssued(session.id);
+    const owner = this.newLeaseOwner();
+    let passesTried = 0;
+    for (;;) {
+      const next = await this.nextRedemption(session, owner, signal);
+      if ('claim' in next) return next.claim;
+      const outcome = await this.drive(session, next, owner, signal);
+      if (outcome === 'lease-lost') continue; // someone else drives it: nextRedemption waits for them
+      if (outcome !== 'pass-rejected') return outcome;
+      passesTried += 1;
+      if (passesTried >= MAX_PASSES_PER_REDEMPTION) {
+        throw new RelayError(RelayErrorCode.NO_PASS_AVAILABLE, 'Persona rejected every Privacy Pass presented', {
+          context: { sessionId: session.id, passesTried },
+        });
+      }
+    }
+  }
+
+  /**
+   * Starts a redemption (committing its record before anything is sent) or
+   * finds the session's existing one: the stored claim when it succeeded, the
+   * record to drive when it is PENDING and nobody holds its lease; otherwise
+   * waits for the lease holder, up to `redemptionWaitMs`.
+   */
+  private async nextRedemption(
+    session: RelaySessionRecord,
+    owner: string,
+    signal?: AbortSignal,
+  ): Promise<Redemption | { claim: RedeemedClaim }> {
+    const { storage, clock, options } = this.deps;
     let issuedOnDemand = false;
     const waitUntil = clock().getTime() + options.redemptionWaitMs;
     for (;;) {
@@ -162,7 +257,7 @@ export class ClaimService {
         environment: session.environment,
         usableAfter: new Date(now.getTime() + options.tokenExpiryMarginMs),
         key: randomUUID(),
-        leaseOwner: instanceId,
+        leaseOwner: owner,
         leaseExpiresAt: leaseEnd(now, options),
         now,
       });
@@ -170,21 +265,28 @@ export class ClaimService {
 
       if (begun.kind === 'no-pass') {
         if (issuedOnDemand) {
-          throw new RelayError(RelayErrorCode.NO_PASS_AVAILABLE, 'No usable Privacy Pass could be obtained');
+          throw new RelayError(RelayErrorCode.NO_PASS_AVAILABLE, 'No usable Privacy Pass could be obtained', {
+            context: { sessionId: session.id },
+          });
         }
-        // The at-creation pass is missing (its issuance failed or ran elsewhere): issue one now.
+        // The pre-issued pass is missing (its issuance failed, ran in another instance that has not
+        // finished, or the pool is empty): issue one for this session now, on the request path.
         this.deps.logger.warn('no pre-issued pass for redemption; issuing on demand', { sessionId: session.id });
-        await this.deps.passes.issue({ claimType: session.claimType, environment: session.environment, signal });
+        await this.deps.passes.issue({
+          claimType: session.claimType,
+          environment: session.environment,
+          relay: this.issuanceRelay(session),
+          signal,
+        });
         issuedOnDemand = true;
         continue;
       }
 
       const existing = begun.record;
       if (existing.state === 'SUCCEEDED') return { claim: await this.storedClaim(session, existing) };
-      const resumed = await storage.redemptions.acquireLease(existing.key, instanceId, now, leaseEnd(now, options));
-      if (resumed) {
-        const pass = await storage.passes.get(resumed.passId);
-        if (pass) return { record: resumed, pass };
+      if (leaseIsFree(existing, now)) {
+        const pass = await storage.passes.get(existing.passId);
+        if (pass) return { record: existing, pass };
       }
       // Another caller or instance is driving this session's redemption: wait for it, never send our own.
       if (clock().getTime() >= waitUntil) {
@@ -196,49 +298,54 @@ export class ClaimService {
     }
   }
 
-  /** The claim of a SUCCEEDED record: from the claims table, or re-read from the stored response. */
+  /** The claim of a SUCCEEDED record: from the claims table, or read (and then stored) from the stored response. */
   private async storedClaim(session: RelaySessionRecord, record: RedemptionRecord): Promise<RedeemedClaim> {
-    const claim = await this.deps.storage.claims.getBySession(session.id);
+    const { storage, secretBox } = this.deps;
+    const claim = await storage.claims.getBySession(session.id);
     if (claim) return toClaimResult(claim);
-    // The response was stored but could not be read then (for example a decryption failure): try again.
-    const response = JSON.parse(this.deps.secretBox.openText(record.responseSealed!, sealedField.response(record.key))) as {
+    // The response was stored but could not be read then (for example a decryption failure): try again,
+    // and keep the claim this time so guards and claim lists see it.
+    const response = JSON.parse(secretBox.openText(record.responseSealed!, sealedField.response(record.key))) as {
       claimPayload: string;
     };
-    return toClaimResult(this.readClaim(session, response.claimPayload, record.updatedAt));
+    const read = this.readClaim(session, response.claimPayload, record.updatedAt);
+    await storage.claims.record(read);
+    return toClaimResult(read);
   }
 
   /**
-   * Sends the redemption with the record's key and pass and stores the
-   * outcome. Returns the claim, or `'pass-rejected'` when Persona refused the
-   * pass (401) and the caller should start over with another one.
+   * Sends the redemption with the record's key and pass (retrying ambiguous
+   * outcomes) and stores the outcome. Returns the claim or a setback.
    */
-  private async drive(session: RelaySessionRecord, lease: Lease, signal?: AbortSignal): Promise<RedeemedClaim | 'pass-rejected'> {
-    const { storage, secretBox, clock, options, api, instanceId } = this.deps;
-    const { record, pass } = lease;
-    if (clock().getTime() - record.createdAt.getTime() > options.replayWindowMs) {
-      await storage.redemptions.markUnknown(record.key, 'replay window closed before an answer was stored', clock());
-      this.deps.logger.error('redemption outcome unknown: replay window closed', { idempotencyKey: record.key, sessionId: session.id });
-      throw new RelayError(RelayErrorCode.REDEMPTION_UNKNOWN, 'The outcome of this redemption could not be established', {
-        context: { sessionId: session.id },
-      });
-    }
-
-    let response: { claimPayload: string; tokenConsumed: boolean };
+  private async drive(
+    session: RelaySessionRecord,
+    redemption: Redemption,
+    owner: string,
+    signal?: AbortSignal,
+  ): Promise<RedeemedClaim | DriveSetback> {
+    const { storage, secretBox, clock, options, api } = this.deps;
+    const { record, pass } = redemption;
+    let response: GeneratedClaim;
     try {
-      response = await api.generateClaim(
-        {
+      response = await sendRedemption({
+        api,
+        options,
+        input: {
           relayToken: secretBox.openText(session.relayTokenSealed, sealedField.relayToken(session.id)),
           relaySecret: secretBox.openText(session.relaySecretSealed, sealedField.relaySecret(session.id)),
           token: secretBox.openText(pass.tokenSealed, sealedField.passToken(pass.id)),
         },
-        { idempotencyKey: record.key, signal },
-      );
+        idempotencyKey: record.key,
+        beforeEachAttempt: () => this.startAttempt(session, record, owner),
+        signal,
+      });
     } catch (error) {
-      return this.onRedemptionError(session, record, error);
+      if (error instanceof LeaseLost) return 'lease-lost';
+      return this.onRedemptionError(session, record, owner, error);
     }
 
     // Read the claim before committing, but commit the response even when it cannot be read:
-    // the claim is then still recoverable from the stored ciphertext.
+    // the claim is then still recoverable from the stored response (see storedClaim).
     const now = clock();
     let claim: VerifiedClaimRecord | null = null;
     let readError: unknown;
@@ -247,62 +354,82 @@ export class ClaimService {
     } catch (error) {
       readError = error;
     }
+    const stored = { claimPayload: response.claimPayload, tokenConsumed: response.tokenConsumed };
     const committed = await storage.redemptions.succeed({
       key: record.key,
-      responseSealed: secretBox.seal(JSON.stringify(response), sealedField.response(record.key)),
+      responseSealed: secretBox.seal(JSON.stringify(stored), sealedField.response(record.key)),
       passOutcome: response.tokenConsumed ? 'consumed' : 'released',
       claim,
       now,
     });
     if (!committed) {
-      // Another instance stored the same (idempotent) response first.
-      const stored = await storage.claims.getBySession(session.id);
-      if (stored) return toClaimResult(stored);
+      // Someone finished the record first: another instance that resumed it after our lease ran out
+      // (it stored the same idempotent answer), or the replay window closed under us.
+      const existing = await storage.claims.getBySession(session.id);
+      if (existing) return toClaimResult(existing);
+      if (claim) await storage.claims.record(claim);
     }
     if (readError) {
       this.deps.logger.error('claim response stored but unreadable', { sessionId: session.id, ...describeError(readError) });
       throw readError;
     }
-    this.deps.logger.debug('claim redeemed', { sessionId: session.id, instance: instanceId, tokenConsumed: response.tokenConsumed });
+    this.deps.logger.debug('claim redeemed', { sessionId: session.id, tokenConsumed: response.tokenConsumed });
     return toClaimResult(claim!);
   }
 
-  /** Applies design.md §5 rules 4–6 to a failed redemption call. */
-  private async onRedemptionError(session: RelaySessionRecord, record: RedemptionRecord, error: unknown): Promise<'pass-rejected'> {
-    const { storage, clock, instanceId } = this.deps;
-    if (!(error instanceof PersonaApiError) || isStillAmbiguous(error)) {
-      // Transport failure, timeout, 5xx, 409, 429 after the client's retries, or our own abort:
-      // the request may have been processed. Keep the record PENDING with its key and pass for a resume.
-      await storage.redemptions.releaseLease(record.key, instanceId);
+  /**
+   * Runs right before each request to Persona: closes the record as UNKNOWN
+   * once the replay window is over; otherwise takes or renews the lease and
+   * counts the attempt. Throws {@link LeaseLost} when someone else holds it.
+   */
+  private async startAttempt(session: RelaySessionRecord, record: RedemptionRecord, owner: string): Promise<void> {
+    const { storage, clock, options } = this.deps;
+    const now = clock();
+    if (now.getTime() - record.createdAt.getTime() > options.replayWindowMs) {
+      const current = await storage.redemptions.get(record.key);
+      // A live lease of someone else's means they are mid-request: their outcome decides.
+      if (current && current.leaseOwner !== owner && !leaseIsFree(current, now)) throw new LeaseLost();
+      await storage.redemptions.markUnknown(record.key, 'replay window closed before an answer was stored', now);
+      this.deps.logger.error('redemption outcome unknown: replay window closed', {
+        idempotencyKey: record.key,
+        sessionId: session.id,
+      });
+      throw new RelayError(RelayErrorCode.REDEMPTION_UNKNOWN, 'The outcome of this redemption could not be established', {
+        context: { sessionId: session.id },
+      });
+    }
+    const leased = await storage.redemptions.acquireLease(record.key, owner, now, leaseEnd(now, options));
+    if (!leased) throw new LeaseLost();
+  }
+
+  /** Applies design.md §5 rules 4–6 to a failed redemption. */
+  private async onRedemptionError(
+    session: RelaySessionRecord,
+    record: RedemptionRecord,
+    owner: string,
+    error: unknown,
+  ): Promise<'pass-rejected'> {
+    const { storage, clock } = this.deps;
+    const verdict = classifyRedemptionFailure(error);
+    if (verdict.kind === 'rethrow') throw error;
+    if (verdict.kind === 'ambiguous') {
+      // The request may have been processed: keep the record PENDING with its key and pass, and give
+      // the lease up so the next call (here or in another instance) resumes it at once.
+      await storage.redemptions.releaseLease(record.key, owner);
       throw error;
     }
-    const failure = `${error.status}${error.personaCode ? ` ${error.personaCode}` : ''}`;
-    const now = clock();
-    switch (error.status) {
-      case 401:
-        // The pass is spent, expired or invalid: never present it again; start over with another pass and key.
-        await storage.redemptions.fail({ key: record.key, failure, passOutcome: 'unusable', now });
-        this.deps.logger.warn('Persona rejected a Privacy Pass', { sessionId: session.id, personaCode: error.personaCode });
-        return 'pass-rejected';
-      case 403:
-        if (error.personaCode === 'relay_expired') {
-          await storage.redemptions.fail({ key: record.key, failure, passOutcome: 'released', sessionState: 'expired', now });
-          throw new RelayError(RelayErrorCode.SESSION_EXPIRED, 'The verification session expired', { cause: error });
-        }
-        await storage.redemptions.fail({ key: record.key, failure, passOutcome: 'released', now });
-        throw new RelayError(RelayErrorCode.CLAIM_NOT_READY, 'The verification has not finished yet', { cause: error });
-      case 404:
-        await storage.redemptions.fail({ key: record.key, failure, passOutcome: 'released', sessionState: 'expired', now });
-        throw new RelayError(RelayErrorCode.SESSION_EXPIRED, 'Persona no longer knows this verification session', { cause: error });
-      case 422:
-        // Checked before the pass is spent (claim type or environment mismatch): the pass stays good.
-        await storage.redemptions.fail({ key: record.key, failure, passOutcome: 'released', now });
-        throw error;
-      default:
-        // 400 (idempotency misuse) and anything unexpected: the pass's fate is unclear, so it is never reused.
-        await storage.redemptions.fail({ key: record.key, failure, passOutcome: 'unusable', now });
-        throw error;
+    await storage.redemptions.fail({
+      key: record.key,
+      failure: verdict.failure,
+      passOutcome: verdict.passOutcome,
+      ...(verdict.sessionState ? { sessionState: verdict.sessionState } : {}),
+      now: clock(),
+    });
+    if (verdict.kind === 'pass-rejected') {
+      this.deps.logger.warn('Persona rejected a Privacy Pass', { sessionId: session.id, failure: verdict.failure });
+      return 'pass-rejected';
     }
+    throw verdict.error;
   }
 
   private readClaim(session: RelaySessionRecord, claimPayload: string, verifiedAt: Date): VerifiedClaimRecord {
@@ -319,11 +446,29 @@ export class ClaimService {
       verifiedAt,
     };
   }
+
+  /** The relay of a session, for issuing a pass bound to it. */
+  private issuanceRelay(session: RelaySessionRecord) {
+    const { secretBox } = this.deps;
+    return {
+      sessionId: session.id,
+      relayToken: secretBox.openText(session.relayTokenSealed, sealedField.relayToken(session.id)),
+      relaySecret: secretBox.openText(session.relaySecretSealed, sealedField.relaySecret(session.id)),
+    };
+  }
+
+  /**
+   * A lease owner per driving call, not per process: two callers in one
+   * process (a request and a background resume) must not both count as the
+   * holder of one lease.
+   */
+  private newLeaseOwner(): string {
+    return `${this.deps.instanceId}/${randomUUID()}`;
+  }
 }
 
-/** An error Persona's client gave up on that may still have been processed (403s are final once the budget is spent). */
-function isStillAmbiguous(error: PersonaApiError): boolean {
-  return error.status === 409 || error.status === 429 || error.status >= 500;
+function leaseIsFree(record: RedemptionRecord, now: Date): boolean {
+  return record.leaseExpiresAt === null || record.leaseExpiresAt <= now;
 }
 
 function leaseEnd(now: Date, options: ResolvedRelayOptions): Date {

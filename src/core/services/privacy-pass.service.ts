@@ -118,16 +118,37 @@ export class PrivacyPassService {
   }
 
   /**
-   * Starts `at-creation` issuance for a new relay off the request path, after a
-   * random delay (`issuanceJitterMs`) so the identified call's timing is not
-   * the session creation's. Failures are logged; redemption then issues on demand.
+   * Provides a pass for a new relay (`at-creation`) off the request path: binds
+   * an unbound pass Persona refunded earlier (`token-consumed: false`) if one is
+   * usable, so no new pass is bought; otherwise issues one after a random delay
+   * (`issuanceJitterMs`), so the identified call's timing is not the session
+   * creation's. Failures are logged; redemption then issues on demand.
    */
   issueInBackground(request: IssueRequest & { readonly relay: IssuanceRelay }): void {
-    const delay = Math.floor(Math.random() * this.deps.options.issuanceJitterMs);
-    const task = this.deps.tasks.run('at-creation issuance', () => this.issue(request), delay).finally(() => {
-      this.issuing.delete(request.relay.sessionId);
-    });
+    const { tasks, options } = this.deps;
+    const delay = Math.floor(Math.random() * options.issuanceJitterMs);
+    const task = tasks
+      .run('at-creation issuance', async () => {
+        if (await this.adoptRefunded(request)) return;
+        await tasks.run('at-creation issuance', () => this.issue(request), delay);
+      })
+      .finally(() => {
+        this.issuing.delete(request.relay.sessionId);
+      });
     this.issuing.set(request.relay.sessionId, task);
+  }
+
+  /** Binds an unbound, still usable pass of the kind to the relay's session; false when there is none. */
+  private async adoptRefunded(request: IssueRequest & { readonly relay: IssuanceRelay }): Promise<boolean> {
+    const { storage, clock, options } = this.deps;
+    const adopted = await storage.passes.adoptUnbound({
+      sessionId: request.relay.sessionId,
+      claimType: request.claimType,
+      environment: request.environment,
+      usableAfter: new Date(clock().getTime() + options.tokenExpiryMarginMs),
+    });
+    if (adopted) this.deps.logger.debug('unbound privacy pass adopted', { passId: adopted.id, sessionId: request.relay.sessionId });
+    return adopted !== null;
   }
 
   /** Waits for an in-process background issuance for this session, if one is running. */

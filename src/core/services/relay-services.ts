@@ -80,9 +80,8 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
   }
   const secretBox = SecretBox.fromBase64Keys(options.storageKeys, options.storageKeyId);
   const engine = init.engine ?? createBlindRsaEngine(options.blindRsaEngine);
-  const api = new PersonaApi({
+  const clientOptions = {
     baseUrl: options.apiUrl,
-    apiKey: options.apiKey,
     requestTimeoutMs: options.requestTimeoutMs,
     maxRetries: options.maxRetries,
     retryBaseDelayMs: options.retryBaseDelayMs,
@@ -92,7 +91,11 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
     anonymousUserAgent: options.anonymousUserAgent,
     anonymousAgent: init.anonymousAgent,
     personaVersion: options.personaVersion,
-  });
+  };
+  const api = new PersonaApi({ ...clientOptions, apiKey: options.apiKey });
+  // Redemption runs the retry loop itself (ClaimService records every attempt before sending it), so
+  // its client sends one request per call. It carries no API key: generate-claim is anonymous.
+  const redemptionApi = new PersonaApi({ ...clientOptions, maxRetries: 0 });
   const keySupply =
     options.encryption === 'per-relay' ? new EncryptionKeySupply({ modulusBits: options.perRelayKeyBits }) : undefined;
   const tasks = new BackgroundTasks(logger);
@@ -101,7 +104,7 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
   const claims = new ClaimService({
     options,
     storage,
-    api,
+    api: redemptionApi,
     secretBox,
     sessions,
     passes,
@@ -138,11 +141,13 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
     drain: () => tasks.drain(),
     async close() {
       if (sweeper) clearInterval(sweeper);
+      await claims.close();
       await pool.stop();
       await tasks.close();
       keySupply?.close();
       await engine.close();
       api.close();
+      redemptionApi.close();
     },
   };
 }

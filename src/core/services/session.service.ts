@@ -139,6 +139,11 @@ export class SessionService {
     };
   }
 
+  /**
+   * Counts the sessions of the last hour before creating one. Count and insert
+   * are separate steps, so concurrent creations can overshoot a limit by the
+   * number of requests in flight: a brake on billed passes, not an exact quota.
+   */
   private async enforceRateLimits(subject: string): Promise<void> {
     const { storage, options, clock } = this.deps;
     const since = new Date(clock().getTime() - HOUR_MS);

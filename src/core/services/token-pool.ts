@@ -93,9 +93,13 @@ export class TokenPool {
     let issued = 0;
     let failed = 0;
     for (const claimType of options.allowedClaimTypes) {
-      const deficit = options.poolSize - (await this.depth(claimType));
-      for (let i = 0; i < deficit && !this.stopped; i += 1) {
+      // The depth is read again before every issuance, not once per round: instances sharing a
+      // database that refill at the same time then see each other's passes, so together they overfill
+      // the pool by at most one pass per extra instance instead of by a whole round each.
+      // Bounded per round, in case redemptions drain the pool as fast as it fills.
+      for (let round = 0; round < options.poolSize && !this.stopped && (await this.depth(claimType)) < options.poolSize; round += 1) {
         if (spread) await sleep(this.random() * options.poolIssueSpreadMs);
+        if (this.stopped || (await this.depth(claimType)) >= options.poolSize) break;
         try {
           await this.deps.passes.issue({ claimType, environment: options.environment });
           issued += 1;

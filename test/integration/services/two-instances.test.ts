@@ -1,0 +1,77 @@
+/**
+ * Two app instances on one PostgreSQL (design.md §5 rule 8): two data
+ * sources, two service graphs, racing the same sessions' claims. Exactly one
+ * pass is redeemed per session, none is bought twice, and both instances give
+ * the same answer.
+ */
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRelayDataSource, createTypeOrmStorage } from '../../../src/typeorm/index.js';
+import { createPostgresTestSchema, type PostgresTestSchema } from '../storage/support/relay-test-databases.js';
+import { TestEmulator, presentedToken } from '../../support/emulator.js';
+import { createTestRelay, newStorageKey, POSTGRES_URL, type TestRelay } from '../../support/relay.js';
+
+describe.skipIf(POSTGRES_URL === undefined)('two instances on one PostgreSQL', () => {
+  let emulator: TestEmulator;
+  let schema: PostgresTestSchema;
+  let dataSources: DataSource[] = [];
+  let instances: TestRelay[] = [];
+
+  beforeAll(async () => {
+    emulator = await TestEmulator.start();
+    schema = await createPostgresTestSchema();
+    // Sequentially: the first migrates the schema, the second finds it current.
+    for (let i = 0; i < 2; i += 1) dataSources.push(await createRelayDataSource({ databaseUrl: schema.url }).initialize());
+    const storageKey = newStorageKey();
+    instances = dataSources.map((dataSource, i) =>
+      createTestRelay({
+        apiUrl: emulator.url,
+        storage: createTypeOrmStorage(dataSource),
+        options: { storageKey, encryption: 'none' },
+        instanceId: `instance-${i}`,
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all(instances.map((instance) => instance.close()));
+    await Promise.all(dataSources.map((dataSource) => dataSource.destroy()));
+    await schema?.drop();
+    await emulator?.close();
+    dataSources = [];
+    instances = [];
+  });
+
+  it('redeems each raced session exactly once and answers both instances the same', async () => {
+    const [a, b] = instances as [TestRelay, TestRelay];
+    const sessions = [];
+    for (let i = 0; i < 4; i += 1) {
+      const created = await a.services.sessions.create(`user-${i}`);
+      sessions.push({ subject: `user-${i}`, ...created });
+    }
+    await a.services.drain();
+    for (const [i, session] of sessions.entries()) await emulator.complete(session.accessToken, i % 2 === 0 ? 'passed' : 'failed');
+    // Keep every redemption in flight a moment, so the other instance's call arrives meanwhile.
+    await emulator.fault({ endpoint: 'generate-claim', mode: 'delay', delayMs: 200, times: sessions.length });
+
+    for (const session of sessions) {
+      const [fromA, fromB] = await Promise.all([
+        a.services.claims.redeem(session.subject, session.sessionId),
+        b.services.claims.redeem(session.subject, session.sessionId),
+      ]);
+      expect(fromB).toEqual(fromA);
+    }
+
+    const redemptions = await emulator.redemptions();
+    expect(redemptions).toHaveLength(sessions.length);
+    expect(new Set(redemptions.map(presentedToken)).size).toBe(sessions.length);
+    expect(redemptions.every((entry) => entry.status === 200)).toBe(true);
+    // Two passed claims spend two passes; the failed ones spend none. No pass was bought on demand.
+    expect(await emulator.state()).toMatchObject({
+      passesIssued: sessions.length,
+      passesRedeemed: 2,
+      doubleSpendRejected: 0,
+      claimsGenerated: sessions.length,
+    });
+  });
+});
