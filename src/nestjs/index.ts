@@ -1,11 +1,13 @@
 export { RelayModule } from './relay.module.js';
 export { RELAY_MODULE_OPTIONS } from './relay.module-definition.js';
-export type { RelayModuleExtras, RelayModuleOptions } from './relay-module-options.js';
-export { RELAY_HTTP, RELAY_OPTIONS, RELAY_SERVICES, RELAY_STORAGE, REQUIRED_CLAIM_KEY } from './relay.tokens.js';
+export type { RelayModuleExtras, RelayModuleOptions, RelayOptionsFactory } from './relay-module-options.js';
+export { RELAY_HTTP, RELAY_LOGGER, RELAY_OPTIONS, RELAY_SERVICES, RELAY_STORAGE, REQUIRED_CLAIM_KEY } from './relay.tokens.js';
 export { RelayClaimGuard } from './guards/relay-claim.guard.js';
 export { RequireClaim } from './decorators/require-claim.decorator.js';
 export { RelayClaim } from './decorators/relay-claim.decorator.js';
 export { RelayExceptionFilter } from './relay-exception.filter.js';
+export { RelayHealthIndicator } from './relay.health.js';
+export type { RelayHealthDetails, RelayHealthStatus } from './relay.health.js';
 export { createNestRelayLogger } from './nest-logger.js';
 export { ClaimService } from '../core/services/claim.service.js';
 export { PrivacyPassService } from '../core/services/privacy-pass.service.js';

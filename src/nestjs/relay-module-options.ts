@@ -45,3 +45,24 @@ export interface RelayModuleExtras {
   /** Mount the controller (default true). */
   readonly controller?: boolean;
 }
+
+/**
+ * What a `forRootAsync({ useClass })` or `({ useExisting })` provider
+ * implements.
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * class RelayConfig implements RelayOptionsFactory {
+ *   constructor(private readonly config: ConfigService) {}
+ *   createRelayOptions(): RelayModuleOptions {
+ *     return { apiKey: this.config.getOrThrow('PERSONA_API_KEY'), storageKey: this.config.getOrThrow('RELAY_STORAGE_KEY') };
+ *   }
+ * }
+ *
+ * RelayModule.forRootAsync({ imports: [ConfigModule], useClass: RelayConfig });
+ * ```
+ */
+export interface RelayOptionsFactory {
+  createRelayOptions(): RelayModuleOptions | Promise<RelayModuleOptions>;
+}

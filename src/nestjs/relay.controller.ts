@@ -39,7 +39,9 @@ export function createRelayController(prefix: string): Type<unknown> {
     }
 
     private async serve(req: PlatformRequest, res: unknown, method: string, path: string): Promise<void> {
-      const request: RelayHttpRequest = { method, path, headers: req.headers, body: req.body, user: req.user };
+      // `native` lets a custom resolveSubject read whatever the app's authentication left on the
+      // platform's own request object (Express or Fastify).
+      const request: RelayHttpRequest = { method, path, headers: req.headers, body: req.body, user: req.user, native: req };
       const answer = await this.http.handle(request);
       // Every path above is a relay route, so there is always an answer.
       sendRelayAnswer(res, answer!);

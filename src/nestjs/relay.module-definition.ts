@@ -10,6 +10,8 @@ export const {
   ASYNC_OPTIONS_TYPE: RELAY_MODULE_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<RelayModuleOptions>({ moduleName: 'PersonaRelay' })
   .setClassMethodName('forRoot')
+  // `useClass` / `useExisting` providers implement RelayOptionsFactory.
+  .setFactoryMethodName('createRelayOptions')
   .setExtras<RelayModuleExtras>({ isGlobal: false, extraProviders: [], routePrefix: 'relay', controller: true }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal,

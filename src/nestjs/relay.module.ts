@@ -1,7 +1,7 @@
 import { Inject, Module } from '@nestjs/common';
 import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
 import type { ResolvedRelayOptions } from '../core/config/index.js';
-import { loadOptionsFromEnv, resolveRelayOptions } from '../core/config/index.js';
+import type { RelayLogger } from '../core/logger.js';
 import { ClaimService } from '../core/services/claim.service.js';
 import { PrivacyPassService } from '../core/services/privacy-pass.service.js';
 import type { RelayServices } from '../core/services/relay-services.js';
@@ -10,7 +10,8 @@ import { SessionService } from '../core/services/session.service.js';
 import { TokenPool } from '../core/services/token-pool.js';
 import type { RelayStorage } from '../core/storage/index.js';
 import { RelayHttp } from '../http/relay-http.js';
-import { createRelayDataSource, createTypeOrmStorage } from '../typeorm/index.js';
+import type { StorageHandle } from './module-options.js';
+import { openStorage, resolveModuleOptions } from './module-options.js';
 import { createNestRelayLogger } from './nest-logger.js';
 import type { RelayModuleOptions } from './relay-module-options.js';
 import {
@@ -19,62 +20,56 @@ import {
   RELAY_MODULE_OPTIONS_TYPE,
   RelayConfigurableModule,
 } from './relay.module-definition.js';
-import { RELAY_HTTP, RELAY_OPTIONS, RELAY_SERVICES, RELAY_STORAGE } from './relay.tokens.js';
+import { RelayHealthIndicator } from './relay.health.js';
+import { RELAY_HTTP, RELAY_LOGGER, RELAY_OPTIONS, RELAY_SERVICES, RELAY_STORAGE } from './relay.tokens.js';
 
-/** Storage plus how to release it if the module opened it. */
-interface StorageHandle {
-  readonly storage: RelayStorage;
-  close(): Promise<void>;
-}
 const RELAY_STORAGE_HANDLE = Symbol('persona-relay:storage-handle');
-
-/** Keys of {@link RelayModuleOptions} that wire the module rather than configure the core. */
-const WIRING_KEYS = ['storage', 'dataSource', 'resolveSubject', 'anonymousVisitors', 'cookie', 'logger', 'anonymousAgent', 'engine'] as const;
-
-/** Core options: the environment first, then what the module was given (undefined values do not override). */
-function resolveModuleOptions(moduleOptions: RelayModuleOptions | undefined): ResolvedRelayOptions {
-  const given = Object.fromEntries(
-    Object.entries(moduleOptions ?? {}).filter(
-      ([key, value]) => value !== undefined && !(WIRING_KEYS as readonly string[]).includes(key),
-    ),
-  );
-  return resolveRelayOptions({ ...loadOptionsFromEnv(), ...given });
-}
-
-async function openStorage(moduleOptions: RelayModuleOptions | undefined, options: ResolvedRelayOptions): Promise<StorageHandle> {
-  if (moduleOptions?.storage) return { storage: moduleOptions.storage, close: async () => undefined };
-  if (moduleOptions?.dataSource) return { storage: createTypeOrmStorage(moduleOptions.dataSource), close: async () => undefined };
-  const dataSource = createRelayDataSource({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
-  await dataSource.initialize();
-  return { storage: createTypeOrmStorage(dataSource), close: () => dataSource.destroy() };
-}
 
 const providers: Provider[] = [
   { provide: RELAY_OPTIONS, inject: [RELAY_MODULE_OPTIONS], useFactory: resolveModuleOptions },
+  {
+    provide: RELAY_LOGGER,
+    inject: [RELAY_MODULE_OPTIONS],
+    useFactory: (moduleOptions: RelayModuleOptions | undefined) => moduleOptions?.logger ?? createNestRelayLogger(),
+  },
   { provide: RELAY_STORAGE_HANDLE, inject: [RELAY_MODULE_OPTIONS, RELAY_OPTIONS], useFactory: openStorage },
   { provide: RELAY_STORAGE, inject: [RELAY_STORAGE_HANDLE], useFactory: (handle: StorageHandle) => handle.storage },
   {
     provide: RELAY_SERVICES,
-    inject: [RELAY_MODULE_OPTIONS, RELAY_OPTIONS, RELAY_STORAGE],
-    useFactory: (moduleOptions: RelayModuleOptions | undefined, options: ResolvedRelayOptions, storage: RelayStorage) =>
+    inject: [RELAY_MODULE_OPTIONS, RELAY_OPTIONS, RELAY_STORAGE, RELAY_LOGGER],
+    useFactory: (
+      moduleOptions: RelayModuleOptions | undefined,
+      options: ResolvedRelayOptions,
+      storage: RelayStorage,
+      logger: RelayLogger,
+    ) =>
       createRelayServices({
         options,
         storage,
-        logger: moduleOptions?.logger ?? createNestRelayLogger(),
+        logger,
         anonymousAgent: moduleOptions?.anonymousAgent,
         engine: moduleOptions?.engine,
       }),
   },
   {
     provide: RELAY_HTTP,
-    inject: [RELAY_MODULE_OPTIONS, RELAY_SERVICES],
-    useFactory: (moduleOptions: RelayModuleOptions | undefined, services: RelayServices) =>
-      new RelayHttp(services, {
+    inject: [RELAY_MODULE_OPTIONS, RELAY_SERVICES, RELAY_LOGGER],
+    useFactory: (moduleOptions: RelayModuleOptions | undefined, services: RelayServices, logger: RelayLogger) => {
+      if (moduleOptions?.anonymousVisitors !== false && services.options.cookieSecret === undefined) {
+        logger.warn(
+          'RELAY_COOKIE_SECRET is not set: anonymous-visitor cookies are signed with a random per-process secret, ' +
+            'so other instances (and this one after a restart) will not accept them',
+        );
+      }
+      return new RelayHttp(services, {
         resolveSubject: moduleOptions?.resolveSubject,
         anonymousVisitors: moduleOptions?.anonymousVisitors,
         cookie: moduleOptions?.cookie,
-      }),
+        logger,
+      });
+    },
   },
+  RelayHealthIndicator,
   { provide: SessionService, inject: [RELAY_SERVICES], useFactory: (s: RelayServices) => s.sessions },
   { provide: PrivacyPassService, inject: [RELAY_SERVICES], useFactory: (s: RelayServices) => s.passes },
   { provide: ClaimService, inject: [RELAY_SERVICES], useFactory: (s: RelayServices) => s.claims },
@@ -84,8 +79,15 @@ const providers: Provider[] = [
 /**
  * Persona Relay for NestJS: provides and exports `SessionService`,
  * `PrivacyPassService`, `ClaimService`, `TokenPool`, the stores
- * (`RELAY_STORAGE`) and the options (`RELAY_OPTIONS`), and mounts the relay
- * routes (prefix `relay` by default).
+ * (`RELAY_STORAGE`), the options (`RELAY_OPTIONS`) and the optional
+ * `RelayHealthIndicator`, and mounts the relay routes (prefix `relay` by
+ * default). `@RequireClaim` works in every module of the app.
+ *
+ * With no options (or options leaving things out) it reads the environment
+ * (`PERSONA_API_KEY`, `RELAY_STORAGE_KEY`, `DATABASE_URL`, …) and validates
+ * the result at startup, reporting every problem at once. On bootstrap it
+ * resumes redemptions a crashed instance left behind; on shutdown it stops
+ * its background work and closes the database it opened.
  *
  * @example
  * ```ts
@@ -95,11 +97,24 @@ const providers: Provider[] = [
  * // or, configured from the environment only:
  * @Module({ imports: [RelayModule.forRoot()] })
  * export class AppModule {}
+ *
+ * // or from another provider:
+ * RelayModule.forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: (config) => ({ … }) });
  * ```
  */
 @Module({
   providers,
-  exports: [RELAY_OPTIONS, RELAY_STORAGE, RELAY_SERVICES, RELAY_HTTP, SessionService, PrivacyPassService, ClaimService, TokenPool],
+  exports: [
+    RELAY_OPTIONS,
+    RELAY_STORAGE,
+    RELAY_SERVICES,
+    RELAY_HTTP,
+    SessionService,
+    PrivacyPassService,
+    ClaimService,
+    TokenPool,
+    RelayHealthIndicator,
+  ],
 })
 export class RelayModule extends RelayConfigurableModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(

@@ -6,5 +6,7 @@ export const RELAY_SERVICES = Symbol('persona-relay:services');
 export const RELAY_STORAGE = Symbol('persona-relay:storage');
 /** Injection token of the {@link RelayHttp} used by the controller and the guard. */
 export const RELAY_HTTP = Symbol('persona-relay:http');
+/** Injection token of the module's {@link RelayLogger}. */
+export const RELAY_LOGGER = Symbol('persona-relay:logger');
 /** Metadata key set by `@RequireClaim`. */
 export const REQUIRED_CLAIM_KEY = 'persona-relay:required-claim';
