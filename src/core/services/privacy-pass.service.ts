@@ -20,6 +20,7 @@ import {
 import type { PassRecord, RelayStorage } from '../storage/index.js';
 import type { BackgroundTasks } from './background-tasks.js';
 import { sealedField } from './sealing.js';
+import { Semaphore } from './semaphore.js';
 
 /** The relay a pass is issued for (`at-creation`), giving the 401 challenge source. */
 export interface IssuanceRelay {
@@ -55,6 +56,9 @@ export interface PrivacyPassServiceDeps {
   readonly clock: () => Date;
 }
 
+/** See {@link PrivacyPassService}'s `inFlight`. */
+const MAX_CONCURRENT_ISSUANCES = 8;
+
 /**
  * Issues Privacy Passes: challenge → 98-byte token input → blind → Persona
  * signs blindly with the API key (the only identified, billed call) →
@@ -69,11 +73,22 @@ export interface PrivacyPassServiceDeps {
 export class PrivacyPassService {
   /** Issuances started in this process for a session, so its redemption can wait for them. */
   private readonly issuing = new Map<string, Promise<void>>();
+  /**
+   * Issuances in flight at once. Each one parses, hashes and seals between its
+   * network calls; a hundred of them answered within one event-loop turn would
+   * hold the loop for tens of milliseconds. Issuance is background work, so
+   * queueing beyond a few costs nothing a user waits for.
+   */
+  private readonly inFlight = new Semaphore(MAX_CONCURRENT_ISSUANCES);
 
   constructor(private readonly deps: PrivacyPassServiceDeps) {}
 
   /** Issues one pass and stores it AVAILABLE (bound to `request.relay`'s session if given). */
-  async issue(request: IssueRequest): Promise<PassRecord> {
+  issue(request: IssueRequest): Promise<PassRecord> {
+    return this.inFlight.run(() => this.issueNow(request));
+  }
+
+  private async issueNow(request: IssueRequest): Promise<PassRecord> {
     const { options, api, engine, secretBox, storage, clock } = this.deps;
     const material = await this.fetchChallenge(request);
     const challenge = decodeChallenge(material.challenge);
