@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { newPendingRedemption } from '../../core/storage/pending-redemption.js';
 import type {
   BeginRedemptionInput,
   BeginRedemptionResult,
@@ -83,19 +84,7 @@ export function createTypeOrmRedemptionStore({ dataSource, sessions, passes, red
       if (live !== null) return { kind: 'existing', record: live };
       const pass = await reservePass(tx, input);
       if (pass === null) return { kind: 'no-pass' };
-      const record: RedemptionRecord = {
-        key: input.key,
-        sessionId: input.sessionId,
-        passId: pass.id,
-        state: 'PENDING',
-        attempts: 0, // no attempt has started yet: acquireLease counts each one
-        leaseOwner: input.leaseOwner,
-        leaseExpiresAt: input.leaseExpiresAt,
-        responseSealed: null,
-        failure: null,
-        createdAt: input.now,
-        updatedAt: input.now,
-      };
+      const record = newPendingRedemption(input, pass.id);
       await tx.insert(IdempotencyRecord, record);
       return { kind: 'started', record, pass };
     });

@@ -6,6 +6,7 @@ import type {
   RedemptionState,
   RedemptionStore,
 } from '../ports.js';
+import { newPendingRedemption } from '../pending-redemption.js';
 import { compareText, constraintViolation, countStates, detached, type MemoryTables } from './memory-tables.js';
 
 const REDEMPTION_STATES: readonly RedemptionState[] = ['PENDING', 'SUCCEEDED', 'FAILED_FINAL', 'UNKNOWN'];
@@ -93,19 +94,7 @@ export function createMemoryRedemptionStore(tables: MemoryTables): RedemptionSto
         throw constraintViolation('A redemption with this idempotency key already exists', { key: input.key });
       }
       const pass: PassRecord = { ...available, state: 'RESERVED', reservedBy: input.key };
-      const record: RedemptionRecord = {
-        key: input.key,
-        sessionId: input.sessionId,
-        passId: pass.id,
-        state: 'PENDING',
-        attempts: 0, // no attempt has started yet: acquireLease counts each one
-        leaseOwner: input.leaseOwner,
-        leaseExpiresAt: input.leaseExpiresAt,
-        responseSealed: null,
-        failure: null,
-        createdAt: input.now,
-        updatedAt: input.now,
-      };
+      const record = newPendingRedemption(input, pass.id);
       tables.passes.set(pass.id, pass);
       tables.redemptions.set(record.key, detached(record));
       return { kind: 'started', record: detached(record), pass: detached(pass) };
