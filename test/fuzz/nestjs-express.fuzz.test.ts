@@ -1,0 +1,4 @@
+import { nestApp } from '../contract/support/apps/nest-app.js';
+import { describeHttpFuzz } from './support/http-fuzz.js';
+
+describeHttpFuzz('NestJS on Express', nestApp('express'));
