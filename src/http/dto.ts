@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
-import { IsOptional, IsString, Matches, validateSync } from 'class-validator';
+import { IsOptional, IsString, Matches, validateSync, type ValidationError } from 'class-validator';
 import { RelayError, RelayErrorCode } from '../core/errors.js';
 
 /** Body of `POST /relay/sessions`. */
@@ -44,15 +44,40 @@ export function validateDto<T extends object>(dto: new () => T, input: unknown):
       context: { problems: ['property __proto__ should not exist'] },
     });
   }
+  // Every DTO here is flat: refusing nested values first keeps deeply nested bodies
+  // (which would overflow class-transformer's recursion) from ever being walked.
+  if (Object.values(value).some((field) => field !== null && typeof field === 'object')) {
+    throw new RelayError(RelayErrorCode.INVALID_REQUEST, 'Invalid request: field values must be strings, numbers or booleans', {
+      context: { problems: ['field values must be strings, numbers or booleans'] },
+    });
+  }
   const instance = plainToInstance(dto, value);
   const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   if (errors.length > 0) {
-    const problems = errors.flatMap((e) =>
-      e.constraints ? Object.values(e.constraints) : [`${e.property} is invalid`],
-    );
+    const problems = describeProblems(errors);
     throw new RelayError(RelayErrorCode.INVALID_REQUEST, `Invalid request: ${problems.join('; ')}`, {
       context: { problems },
     });
   }
   return instance;
+}
+
+/** Unknown field names quoted back to the caller at most: the rest are counted, not echoed. */
+const MAX_NAMED_UNKNOWN_FIELDS = 3;
+const QUOTABLE_FIELD_NAME = /^[A-Za-z0-9_$-]{1,40}$/;
+
+/**
+ * Problems in words, without echoing the request: unknown field names are
+ * quoted only when short and plain, and only a few of them.
+ */
+function describeProblems(errors: ValidationError[]): string[] {
+  const unknown = errors.filter((e) => e.constraints?.whitelistValidation !== undefined).map((e) => e.property);
+  const problems = errors
+    .filter((e) => e.constraints?.whitelistValidation === undefined)
+    .flatMap((e) => (e.constraints ? Object.values(e.constraints) : ['a field is invalid']));
+  const quoted = unknown.filter((name) => QUOTABLE_FIELD_NAME.test(name)).slice(0, MAX_NAMED_UNKNOWN_FIELDS);
+  problems.push(...quoted.map((name) => `property ${name} should not exist`));
+  const unnamed = unknown.length - quoted.length;
+  if (unnamed > 0) problems.push(`${unnamed} more unknown ${unnamed === 1 ? 'property' : 'properties'}`);
+  return problems;
 }

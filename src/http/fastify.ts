@@ -83,8 +83,9 @@ export const relayPlugin = fp<RelayPluginOptions>(
               readBody: async () => (stream ? readJsonBody(stream) : undefined),
               native: request,
             });
-            // Every registered URL is a relay route, so there is always an answer.
-            return send(reply, answer!);
+            // Fastify's router also matches an empty `:sessionId` (`/sessions/`), which is no relay route.
+            if (!answer) return reply.callNotFound();
+            return send(reply, answer);
           },
         });
       }

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Post, Req, Res } from '@nestjs/common';
 import type { Type } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { RelayHttp, RelayHttpRequest } from '../http/relay-http.js';
@@ -43,8 +43,9 @@ export function createRelayController(prefix: string): Type<unknown> {
       // platform's own request object (Express or Fastify).
       const request: RelayHttpRequest = { method, path, headers: req.headers, body: req.body, user: req.user, native: req };
       const answer = await this.http.handle(request);
-      // Every path above is a relay route, so there is always an answer.
-      sendRelayAnswer(res, answer!);
+      // Nest's routes above only match relay routes, but an empty id would not be one: answer 404, never crash.
+      if (!answer) throw new NotFoundException();
+      sendRelayAnswer(res, answer);
     }
   }
   return RelayController;

@@ -18,7 +18,7 @@ import {
 } from './argument-checks.js';
 import { personaApiErrorFromResponse, requestIdOf } from './error-response.js';
 import type { PersonaOperation } from './persona-error.js';
-import { parseJsonObject, requireBoolean, requireString, type JsonObject } from './response-body.js';
+import { parseJsonObject, requireBoolean, requireCredential, requireString, type JsonObject } from './response-body.js';
 import {
   DEFAULT_RETRY_POLICY,
   abortableSleep,
@@ -338,9 +338,9 @@ export class PersonaApi {
       const origin = { operation, status: response.status } as const;
       const answer = this.#successBody(operation, response, []);
       return {
-        relayToken: requireString(answer, 'relay-token', origin),
-        relaySecret: requireString(answer, 'relay-secret', origin),
-        accessToken: requireString(answer, 'relay-session-access-token', origin),
+        relayToken: requireCredential(answer, 'relay-token', origin),
+        relaySecret: requireCredential(answer, 'relay-secret', origin),
+        accessToken: requireCredential(answer, 'relay-session-access-token', origin),
       };
     });
   }

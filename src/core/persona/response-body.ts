@@ -89,6 +89,34 @@ export function requireString(
   return value;
 }
 
+/** Longest credential accepted from Persona: relay tokens, secrets and access tokens are far shorter. */
+const MAX_CREDENTIAL_LENGTH = 4096;
+/** Visible ASCII only: a credential later goes into a URL path or a header. */
+const CREDENTIAL = /^[\x21-\x7e]+$/;
+
+/**
+ * Reads a required credential (relay token, relay secret, access token): a
+ * non-empty, bounded string of visible ASCII, since it is later sent in a
+ * header or a URL path. Anything else would fail far from its cause.
+ *
+ * @throws RelayError `PERSONA_PROTOCOL` when it is missing or not such a string.
+ * @example
+ * ```ts
+ * const secret = requireCredential(body, 'relay-secret', { operation: 'create-relay', status: 200 });
+ * ```
+ */
+export function requireCredential(
+  body: JsonObject,
+  kebabName: string,
+  origin: { operation: PersonaOperation; status: number },
+): string {
+  const value = requireString(body, kebabName, origin);
+  if (value.length > MAX_CREDENTIAL_LENGTH || !CREDENTIAL.test(value)) {
+    throw protocolError(origin.operation, origin.status, `"${kebabName}" is not a header-safe credential`, kebabName);
+  }
+  return value;
+}
+
 /**
  * Reads a required boolean field.
  *

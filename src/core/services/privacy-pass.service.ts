@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResolvedRelayOptions, RelayEnvironment } from '../config/index.js';
-import type { BlindRsaEngine } from '../crypto/index.js';
+import type { BlindingResult, BlindRsaEngine, RsaPublicKeyInfo } from '../crypto/index.js';
 import { parseRsaPublicKeySpki } from '../crypto/index.js';
 import type { SecretBox } from '../crypto/index.js';
-import { RelayError, RelayErrorCode } from '../errors.js';
+import { isRelayError, RelayError, RelayErrorCode } from '../errors.js';
 import type { RelayLogger } from '../logger.js';
 import { describeError } from '../logger.js';
 import type { PersonaApi } from '../persona/index.js';
@@ -17,6 +18,7 @@ import {
   generateNonce,
   isChallengeUsable,
 } from '../protocol/index.js';
+import type { DecodedChallenge } from '../protocol/index.js';
 import type { PassRecord, RelayStorage } from '../storage/index.js';
 import type { BackgroundTasks } from './background-tasks.js';
 import { sealedField } from './sealing.js';
@@ -35,6 +37,12 @@ export interface IssueRequest {
   readonly environment: RelayEnvironment;
   /** Present for `at-creation` issuance: the pass is bound to this session and may take its challenge from the relay's 401. */
   readonly relay?: IssuanceRelay;
+  /**
+   * Wait this long between fetching the challenge (anonymous: the 401 probe
+   * names the relay) and the identified, billed signing call, so Persona
+   * cannot pair the two by their timing. Default 0 (on-demand issuance).
+   */
+  readonly signingDelayMs?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -42,6 +50,15 @@ interface ChallengeMaterial {
   readonly challenge: string;
   readonly tokenKey: string;
   readonly tokenKeyId: string;
+}
+
+/** An issuance between its anonymous half and its identified half; the blinding state stays in memory only. */
+interface PreparedIssuance {
+  readonly material: ChallengeMaterial;
+  readonly challenge: DecodedChallenge;
+  readonly tokenKey: RsaPublicKeyInfo;
+  readonly nonce: string;
+  readonly blinding: BlindingResult;
 }
 
 /** Dependencies of {@link PrivacyPassService}. */
@@ -84,12 +101,16 @@ export class PrivacyPassService {
   constructor(private readonly deps: PrivacyPassServiceDeps) {}
 
   /** Issues one pass and stores it AVAILABLE (bound to `request.relay`'s session if given). */
-  issue(request: IssueRequest): Promise<PassRecord> {
-    return this.inFlight.run(() => this.issueNow(request));
+  async issue(request: IssueRequest): Promise<PassRecord> {
+    const prepared = await this.inFlight.run(() => this.prepare(request));
+    // The pause holds no in-flight slot: it is a wait, not work.
+    if (request.signingDelayMs) await sleep(request.signingDelayMs, undefined, { signal: request.signal });
+    return this.inFlight.run(() => this.signAndStore(request, prepared));
   }
 
-  private async issueNow(request: IssueRequest): Promise<PassRecord> {
-    const { options, api, engine, secretBox, storage, clock } = this.deps;
+  /** Challenge (anonymous), checks, token input and blinding: everything before the identified call. */
+  private async prepare(request: IssueRequest): Promise<PreparedIssuance> {
+    const { options, engine, clock } = this.deps;
     const material = await this.fetchChallenge(request);
     const challenge = decodeChallenge(material.challenge);
     if (!isChallengeUsable(challenge, clock(), options.tokenExpiryMarginMs)) {
@@ -101,6 +122,13 @@ export class PrivacyPassService {
     const nonce = generateNonce();
     const tokenInput = buildTokenInput({ nonce, mac: challenge.mac, tokenKeyId: material.tokenKeyId });
     const blinding = await engine.blind(tokenKey.spki, tokenInput);
+    return { material, challenge, tokenKey, nonce, blinding };
+  }
+
+  /** Persona signs blindly (identified, billed), then finalize (unblind + verify) and store the sealed pass. */
+  private async signAndStore(request: IssueRequest, prepared: PreparedIssuance): Promise<PassRecord> {
+    const { api, engine, secretBox, storage, clock } = this.deps;
+    const { material, challenge, tokenKey, nonce, blinding } = prepared;
     const { blindSig } = await api.createPrivacyPass(
       { blindedToken: encodeBase64url(blinding.blindedMessage), keyId: material.tokenKeyId },
       { idempotencyKey: randomUUID(), signal: request.signal },
@@ -135,17 +163,18 @@ export class PrivacyPassService {
   /**
    * Provides a pass for a new relay (`at-creation`) off the request path: binds
    * an unbound pass Persona refunded earlier (`token-consumed: false`) if one is
-   * usable, so no new pass is bought; otherwise issues one after a random delay
-   * (`issuanceJitterMs`), so the identified call's timing is not the session
-   * creation's. Failures are logged; redemption then issues on demand.
+   * usable, so no new pass is bought; otherwise fetches the challenge at once
+   * and issues after a random delay (`issuanceJitterMs`) before the identified
+   * call, so that call's timing matches neither the session creation nor the
+   * relay's 401 probe. Failures are logged; redemption then issues on demand.
    */
   issueInBackground(request: IssueRequest & { readonly relay: IssuanceRelay }): void {
     const { tasks, options } = this.deps;
-    const delay = Math.floor(Math.random() * options.issuanceJitterMs);
+    const signingDelayMs = Math.floor(Math.random() * options.issuanceJitterMs);
     const task = tasks
       .run('at-creation issuance', async () => {
         if (await this.adoptRefunded(request)) return;
-        await tasks.run('at-creation issuance', () => this.issue(request), delay);
+        await this.issue({ ...request, signingDelayMs });
       })
       .finally(() => {
         this.issuing.delete(request.relay.sessionId);
@@ -175,7 +204,7 @@ export class PrivacyPassService {
   private async fetchChallenge(request: IssueRequest): Promise<ChallengeMaterial> {
     const source = this.deps.options.challengeSource;
     if (request.relay && source !== 'endpoint') {
-      const fromRelay = await this.challengeFromRelay(request.relay, request.signal);
+      const fromRelay = await this.challengeFromRelay(request.relay, source, request.signal);
       if (fromRelay) return fromRelay;
       if (source === 'relay') {
         throw new RelayError(RelayErrorCode.INVALID_CHALLENGE, "The relay's 401 carried no usable PrivateToken challenge");
@@ -188,8 +217,20 @@ export class PrivacyPassService {
   }
 
   /** The relay's 401 challenge, or `undefined` when the probe did not produce a usable one. */
-  private async challengeFromRelay(relay: IssuanceRelay, signal?: AbortSignal): Promise<ChallengeMaterial | undefined> {
-    const probe = await this.deps.api.probeChallenge({ relayToken: relay.relayToken, relaySecret: relay.relaySecret }, { signal });
+  private async challengeFromRelay(
+    relay: IssuanceRelay,
+    source: 'auto' | 'relay',
+    signal?: AbortSignal,
+  ): Promise<ChallengeMaterial | undefined> {
+    let probe: Awaited<ReturnType<PersonaApi['probeChallenge']>>;
+    try {
+      probe = await this.deps.api.probeChallenge({ relayToken: relay.relayToken, relaySecret: relay.relaySecret }, { signal });
+    } catch (error) {
+      // In `auto` mode any probe failure (a broken connection, an oversized answer) falls back to the endpoint (§3.3).
+      if (source === 'relay' || isRelayError(error, RelayErrorCode.ABORTED)) throw error;
+      this.deps.logger.debug('relay probe failed; using the challenge endpoint', describeError(error));
+      return undefined;
+    }
     if (probe.status !== 401 || probe.wwwAuthenticate === undefined) {
       this.deps.logger.debug('relay probe gave no challenge', { status: probe.status, requestId: probe.requestId });
       return undefined;

@@ -4,7 +4,7 @@ import type { EncryptionKeySupply, SecretBox } from '../crypto/index.js';
 import { RelayError, RelayErrorCode } from '../errors.js';
 import type { RelayLogger } from '../logger.js';
 import type { PersonaApi } from '../persona/index.js';
-import type { RelaySessionRecord, RelayStorage, SessionState } from '../storage/index.js';
+import type { RelaySessionRecord, RelayStorage } from '../storage/index.js';
 import type { PrivacyPassService } from './privacy-pass.service.js';
 import { sealedField } from './sealing.js';
 
@@ -28,7 +28,7 @@ export interface SessionView {
   readonly sessionId: string;
   readonly claimType: string;
   /** `pending` until a claim was read, `claimed` after, `expired` when Persona's relay session ran out first. */
-  readonly state: SessionState | 'pending';
+  readonly state: 'pending' | 'claimed' | 'expired';
   readonly claim?: {
     readonly result: 'passed' | 'failed';
     readonly methodology?: ReadonlyArray<{ method: string; result: 'passed' | 'failed' }>;
@@ -61,22 +61,35 @@ export interface SessionServiceDeps {
  * ```
  */
 export class SessionService {
+  /** Creations in progress in this process, per subject and in total: counted against the limits with the stored ones. */
+  private readonly creating = new Map<string, number>();
+  private creatingTotal = 0;
+
   constructor(private readonly deps: SessionServiceDeps) {}
 
   /** Creates a relay for `subject` (rate limited: every session costs one billed pass). */
   async create(subject: string, claimType?: string, options: { signal?: AbortSignal } = {}): Promise<CreatedSession> {
-    const { options: config, storage, api, secretBox, clock } = this.deps;
+    const { options: config } = this.deps;
     assertSubject(subject);
     const type = claimType ?? config.claimType;
     if (!config.allowedClaimTypes.includes(type)) {
       throw new RelayError(RelayErrorCode.INVALID_REQUEST, 'This claim type is not enabled', { context: { claimType: type } });
     }
-    await this.enforceRateLimits(subject);
+    const releaseSlot = this.takeCreationSlot(subject);
+    try {
+      await this.enforceRateLimits(subject);
+      return await this.createRelaySession(subject, type, options.signal);
+    } finally {
+      releaseSlot();
+    }
+  }
 
+  private async createRelaySession(subject: string, type: string, signal?: AbortSignal): Promise<CreatedSession> {
+    const { options: config, storage, api, secretBox, clock } = this.deps;
     const keyPair = await this.nextKeyPair();
     const relay = await api.createRelay(
       { claimType: type, encryptionKeyPem: keyPair?.publicKeyPem ?? null, sandbox: config.environment === 'sandbox' },
-      { signal: options.signal },
+      { signal },
     );
     const id = randomUUID();
     const createdAt = clock();
@@ -126,7 +139,8 @@ export class SessionService {
     return {
       sessionId: session.id,
       claimType: session.claimType,
-      state: claim ? 'claimed' : expired ? 'expired' : session.state === 'open' ? 'pending' : session.state,
+      // Derived from the claim itself: a response stored but not yet readable still counts as pending.
+      state: claim ? 'claimed' : expired ? 'expired' : 'pending',
       ...(claim
         ? {
             claim: {
@@ -140,23 +154,42 @@ export class SessionService {
   }
 
   /**
-   * Counts the sessions of the last hour before creating one. Count and insert
-   * are separate steps, so concurrent creations can overshoot a limit by the
-   * number of requests in flight: a brake on billed passes, not an exact quota.
+   * Counts this creation as in progress, synchronously, before any await, so
+   * concurrent requests in this process see each other. Returns the release.
+   */
+  private takeCreationSlot(subject: string): () => void {
+    this.creating.set(subject, (this.creating.get(subject) ?? 0) + 1);
+    this.creatingTotal += 1;
+    return () => {
+      const left = (this.creating.get(subject) ?? 1) - 1;
+      if (left === 0) this.creating.delete(subject);
+      else this.creating.set(subject, left);
+      this.creatingTotal -= 1;
+    };
+  }
+
+  /**
+   * Sessions of the last hour plus creations in progress here (this one
+   * included) must stay within the limits. Exact within one process; across
+   * instances sharing a database, concurrent creations can still overshoot by
+   * the requests in flight elsewhere: a brake on billed passes, not an exact quota.
    */
   private async enforceRateLimits(subject: string): Promise<void> {
     const { storage, options, clock } = this.deps;
     const since = new Date(clock().getTime() - HOUR_MS);
-    const [mine, all] = await Promise.all([
+    const [stored, storedTotal] = await Promise.all([
       storage.sessions.countCreatedSince(subject, since),
       storage.sessions.countCreatedSince(null, since),
     ]);
-    if (mine >= options.sessionsPerSubjectPerHour) {
+    // The in-progress counts include this creation, hence `>` rather than `>=`.
+    const mine = stored + (this.creating.get(subject) ?? 0);
+    const all = storedTotal + this.creatingTotal;
+    if (mine > options.sessionsPerSubjectPerHour) {
       throw new RelayError(RelayErrorCode.RATE_LIMITED, 'Too many verification sessions for this visitor; try again later', {
         context: { scope: 'subject', limitPerHour: options.sessionsPerSubjectPerHour },
       });
     }
-    if (all >= options.sessionsPerHour) {
+    if (all > options.sessionsPerHour) {
       throw new RelayError(RelayErrorCode.RATE_LIMITED, 'Too many verification sessions; try again later', {
         context: { scope: 'global', limitPerHour: options.sessionsPerHour },
       });

@@ -101,7 +101,12 @@ export class TokenPool {
         if (spread) await sleep(this.random() * options.poolIssueSpreadMs);
         if (this.stopped || (await this.depth(claimType)) >= options.poolSize) break;
         try {
-          await this.deps.passes.issue({ claimType, environment: options.environment });
+          // A random pause between the anonymous challenge and the identified signing call keeps the two unpaired.
+          await this.deps.passes.issue({
+            claimType,
+            environment: options.environment,
+            signingDelayMs: Math.floor(this.random() * options.issuanceJitterMs),
+          });
           issued += 1;
         } catch (error) {
           failed += 1;
