@@ -11,7 +11,7 @@ import type { RelayStorage } from '../storage/index.js';
 import { BackgroundTasks } from './background-tasks.js';
 import { ClaimService } from './claim.service.js';
 import { PrivacyPassService } from './privacy-pass.service.js';
-import { SessionService } from './session.service.js';
+import { RELAY_SESSION_TTL_MS, SessionService } from './session.service.js';
 import { TokenPool } from './token-pool.js';
 
 /** What {@link createRelayServices} needs besides the options. */
@@ -118,6 +118,9 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
   const sweep = async () => {
     try {
       await pool.expireStale();
+      // Passes bound to sessions that are done (claimed elsewhere, expired, abandoned) go back to everyone.
+      const released = await storage.passes.unbindFinished(new Date(clock().getTime() - RELAY_SESSION_TTL_MS));
+      if (released > 0) logger.debug('passes of finished sessions released for reuse', { count: released });
       await claims.resumeStale();
     } catch (error) {
       logger.warn('maintenance sweep failed', describeError(error));

@@ -116,8 +116,15 @@ export interface PassStore {
    * Returns how many were expired.
    */
   expireUnusable(usableAfter: Date): Promise<number>;
-  /** Detaches AVAILABLE passes bound to a session that no longer needs them, so any session may use them. */
-  unbindFromSession(sessionId: string): Promise<void>;
+  /**
+   * Detaches AVAILABLE passes bound to sessions that can no longer use them
+   * (state `claimed` or `expired`, or created before `createdBefore`, i.e.
+   * past the relay's lifetime), so any session may use them. An at-creation
+   * pass that arrived after its session was redeemed with another pass, or
+   * whose user never finished, is thus reused rather than left to expire.
+   * Returns how many were detached.
+   */
+  unbindFinished(createdBefore: Date): Promise<number>;
   /**
    * Binds one unbound AVAILABLE pass of this kind that stays usable past
    * `usableAfter` (earliest expiry first) to `sessionId`, in one atomic

@@ -3,7 +3,7 @@ import { PreIssuedToken } from '../entities/index.js';
 import { runSql, type RelayTables } from './relay-tables.js';
 
 /** {@link PassStore} on the `persona_relay_pre_issued_token` table. */
-export function createTypeOrmPassStore({ dataSource, passes }: RelayTables): PassStore {
+export function createTypeOrmPassStore({ dataSource, passes, sessions }: RelayTables): PassStore {
   const manager = dataSource.manager;
   return {
     async insert(pass) {
@@ -38,10 +38,15 @@ export function createTypeOrmPassStore({ dataSource, passes }: RelayTables): Pas
       return affected;
     },
 
-    async unbindFromSession(sessionId) {
-      await runSql(manager, `UPDATE ${passes.name} SET session_id = NULL WHERE state = 'AVAILABLE' AND session_id = $1`, [
-        sessionId,
-      ]);
+    async unbindFinished(createdBefore) {
+      const { affected } = await runSql(
+        manager,
+        `UPDATE ${passes.name} SET session_id = NULL
+          WHERE state = 'AVAILABLE' AND session_id IN (
+            SELECT id FROM ${sessions.name} WHERE state <> 'open' OR created_at < $1)`,
+        [createdBefore],
+      );
+      return affected;
     },
 
     async adoptUnbound({ sessionId, claimType, environment, usableAfter }) {

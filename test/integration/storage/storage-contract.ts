@@ -229,16 +229,23 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         expect(await storage.passes.expireUnusable(at(10))).toBe(0);
       });
 
-      it('unbinds only the AVAILABLE passes of the given session', async () => {
-        const mine = await session();
-        const other = await session();
-        const available = await pass({ sessionId: mine.id });
-        const reserved = await pass({ sessionId: mine.id, state: 'RESERVED', reservedBy: randomUUID() });
-        const others = await pass({ sessionId: other.id });
-        await storage.passes.unbindFromSession(mine.id);
-        expect(await storage.passes.get(available.id)).toEqual({ ...available, sessionId: null });
-        expect((await storage.passes.get(reserved.id))?.sessionId).toBe(mine.id);
-        expect((await storage.passes.get(others.id))?.sessionId).toBe(other.id);
+      it('unbinds AVAILABLE passes of claimed, expired and outlived sessions only', async () => {
+        const claimed = await session({ state: 'claimed' });
+        const expired = await session({ state: 'expired' });
+        const outlived = await session({ createdAt: at(-40) });
+        const open = await session();
+        const fromClaimed = await pass({ sessionId: claimed.id });
+        const fromExpired = await pass({ sessionId: expired.id });
+        const fromOutlived = await pass({ sessionId: outlived.id });
+        const stillWanted = await pass({ sessionId: open.id });
+        const reserved = await pass({ sessionId: claimed.id, state: 'RESERVED', reservedBy: randomUUID() });
+        expect(await storage.passes.unbindFinished(at(-30))).toBe(3);
+        for (const unbound of [fromClaimed, fromExpired, fromOutlived]) {
+          expect(await storage.passes.get(unbound.id)).toEqual({ ...unbound, sessionId: null });
+        }
+        expect((await storage.passes.get(stillWanted.id))?.sessionId).toBe(open.id);
+        expect((await storage.passes.get(reserved.id))?.sessionId).toBe(claimed.id);
+        expect(await storage.passes.unbindFinished(at(-30))).toBe(0);
       });
 
       it('adopts the unbound AVAILABLE pass of the kind expiring first, binding it to the session', async () => {

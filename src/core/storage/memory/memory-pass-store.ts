@@ -55,9 +55,13 @@ export function createMemoryPassStore(tables: MemoryTables): PassStore {
       );
     },
 
-    async unbindFromSession(sessionId) {
-      updateWhere(
-        (pass) => pass.state === 'AVAILABLE' && pass.sessionId === sessionId,
+    async unbindFinished(createdBefore) {
+      const finished = (sessionId: string) => {
+        const session = tables.sessions.get(sessionId);
+        return session !== undefined && (session.state !== 'open' || session.createdAt < createdBefore);
+      };
+      return updateWhere(
+        (pass) => pass.state === 'AVAILABLE' && pass.sessionId !== null && finished(pass.sessionId),
         (pass) => ({ ...pass, sessionId: null }),
       );
     },
