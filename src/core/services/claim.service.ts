@@ -325,6 +325,8 @@ export class ClaimService {
   ): Promise<RedeemedClaim | DriveSetback> {
     const { storage, secretBox, clock, options, api } = this.deps;
     const { record, pass } = redemption;
+    // A resumed record had requests whose outcome was never stored: any of them may have been processed.
+    let earlierAttemptMayHaveBeenProcessed = record.attempts > 0;
     let response: GeneratedClaim;
     try {
       response = await sendRedemption({
@@ -337,11 +339,14 @@ export class ClaimService {
         },
         idempotencyKey: record.key,
         beforeEachAttempt: () => this.startAttempt(session, record, owner),
+        onAmbiguousAttempt: () => {
+          earlierAttemptMayHaveBeenProcessed = true;
+        },
         signal,
       });
     } catch (error) {
       if (error instanceof LeaseLost) return 'lease-lost';
-      return this.onRedemptionError(session, record, owner, error);
+      return this.onRedemptionError(session, record, owner, error, earlierAttemptMayHaveBeenProcessed);
     }
 
     // Read the claim before committing, but commit the response even when it cannot be read:
@@ -408,6 +413,7 @@ export class ClaimService {
     record: RedemptionRecord,
     owner: string,
     error: unknown,
+    earlierAttemptMayHaveBeenProcessed: boolean,
   ): Promise<'pass-rejected'> {
     const { storage, clock } = this.deps;
     const verdict = classifyRedemptionFailure(error);
@@ -417,6 +423,13 @@ export class ClaimService {
       // the lease up so the next call (here or in another instance) resumes it at once.
       await storage.redemptions.releaseLease(record.key, owner);
       throw error;
+    }
+    if (verdict.kind === 'final' && earlierAttemptMayHaveBeenProcessed) {
+      // An earlier request under this key may have spent the pass and produced the claim; this later
+      // 403/404/422 proves neither. Keep the record PENDING: the next call retries the same key, and
+      // Persona replays the stored answer if there is one, so no pass is released that might be spent.
+      await storage.redemptions.releaseLease(record.key, owner);
+      throw verdict.error;
     }
     await storage.redemptions.fail({
       key: record.key,

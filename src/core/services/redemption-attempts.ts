@@ -1,6 +1,7 @@
 import type { ResolvedRelayOptions } from '../config/index.js';
 import type { GenerateClaimInput, GeneratedClaim, PersonaApi, RetryPolicy } from '../persona/index.js';
 import { abortableSleep, runWithRetries } from '../persona/index.js';
+import { mayHaveBeenProcessed } from './redemption-failures.js';
 
 /**
  * Thrown by the per-attempt hook when this caller no longer holds the
@@ -27,6 +28,8 @@ export interface SendRedemptionInput {
    * attempt and renews the lease, or throws to stop without sending.
    */
   readonly beforeEachAttempt: () => Promise<void>;
+  /** Called when an attempt ended in a way that leaves open whether Persona processed it. */
+  readonly onAmbiguousAttempt?: () => void;
   readonly signal?: AbortSignal;
 }
 
@@ -38,13 +41,18 @@ export interface SendRedemptionInput {
  * relay token and secret.
  */
 export function sendRedemption(request: SendRedemptionInput): Promise<GeneratedClaim> {
-  const { api, options, input, idempotencyKey, beforeEachAttempt, signal } = request;
+  const { api, options, input, idempotencyKey, beforeEachAttempt, onAmbiguousAttempt, signal } = request;
   return runWithRetries(
     'generate-claim',
     async (attemptSignal) => {
       await beforeEachAttempt();
-      const value = await api.generateClaim(input, { idempotencyKey, signal: attemptSignal });
-      return { status: 200, value };
+      try {
+        const value = await api.generateClaim(input, { idempotencyKey, signal: attemptSignal });
+        return { status: 200, value };
+      } catch (error) {
+        if (mayHaveBeenProcessed(error)) onAmbiguousAttempt?.();
+        throw error;
+      }
     },
     retryPolicyOf(options),
     { sleep: abortableSleep, random: Math.random, now: Date.now },

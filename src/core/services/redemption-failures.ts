@@ -27,7 +27,7 @@ export function classifyRedemptionFailure(error: unknown): RedemptionFailureVerd
   if (isRelayError(error, RelayErrorCode.REDEMPTION_UNKNOWN)) return { kind: 'rethrow' };
   // Transport failure, timeout, undecodable 2xx, 409, 429 or 5xx after the retries, our own abort,
   // or anything unexpected: the request may have been processed.
-  if (!(error instanceof PersonaApiError) || isStillAmbiguous(error)) return { kind: 'ambiguous' };
+  if (!(error instanceof PersonaApiError) || mayHaveBeenProcessed(error)) return { kind: 'ambiguous' };
 
   const failure = `${error.status}${error.personaCode ? ` ${error.personaCode}` : ''}`;
   switch (error.status) {
@@ -72,6 +72,12 @@ export function classifyRedemptionFailure(error: unknown): RedemptionFailureVerd
 }
 
 /** Statuses that stay ambiguous after the retries ran out (403 is final once its budget is spent). */
-function isStillAmbiguous(error: PersonaApiError): boolean {
+/**
+ * Whether a failed generate-claim request may still have been processed by
+ * Persona: no answer at all (transport failure, timeout, undecodable 2xx, our
+ * own abort) or 409, 429, 5xx. A 403 is answered before anything is spent.
+ */
+export function mayHaveBeenProcessed(error: unknown): boolean {
+  if (!(error instanceof PersonaApiError)) return true;
   return error.status === 409 || error.status === 429 || error.status >= 500;
 }

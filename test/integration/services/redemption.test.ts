@@ -254,6 +254,25 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
     expect(await emulator.state()).toMatchObject({ passesIssued: 1, passesRedeemed: 1 });
   });
 
+  it('never releases a pass an earlier request may have spent: a 403 after a lost answer keeps the record PENDING', async () => {
+    // Found by the chaos run: Persona commits the first request (the pass is spent) but the answer is lost;
+    // the retry meets a 403. Releasing the pass then would hand a spent pass to the next session.
+    const relay = h.relay({ forbiddenRetryBudgetMs: 0 });
+    const session = await openSession(relay);
+    await emulator.complete(session.accessToken);
+    await emulator.fault({ endpoint: 'generate-claim', mode: 'drop-after-commit' });
+    await emulator.fault({ endpoint: 'generate-claim', mode: 'status', status: 403, times: 1 });
+    expect(isRelayError(await failure(relay.services.claims.redeem('alice', session.sessionId)), RelayErrorCode.CLAIM_NOT_READY)).toBe(true);
+    const pending = await h.storage.redemptions.findLive(session.sessionId);
+    expect(pending).toMatchObject({ state: 'PENDING' });
+    expect(await h.storage.passes.get(pending!.passId)).toMatchObject({ state: 'RESERVED' });
+
+    // The next call sends the same key and gets Persona's stored answer: one pass, spent once.
+    expect(await relay.services.claims.redeem('alice', session.sessionId)).toMatchObject({ result: 'passed' });
+    expect(new Set(keysOf(await emulator.redemptions())).size).toBe(1);
+    expect(await emulator.state()).toMatchObject({ passesIssued: 1, passesRedeemed: 1, doubleSpendRejected: 0 });
+  });
+
   it('leaves a PENDING record alone while its lease runs, and resumeStale() finishes it with the same key after', async () => {
     // Instance A sends the request, Persona commits it, the answer is lost, and A dies before giving its lease up.
     const a = h.relay({ maxRetries: 0 }, { storage: crashingStorage(h.storage), instanceId: 'instance-a' });
