@@ -19,6 +19,18 @@ export interface EventLoopRow {
   readonly burstMs: Spread;
 }
 
+/** What this machine's event loop shows with no work at all, for the same duration: the noise floor. */
+export async function measureIdleBaseline(durationMs: number): Promise<Spread> {
+  const runs = await repeat(QUICK ? 1 : 5, async () => {
+    const histogram = monitorEventLoopDelay({ resolution: 1 });
+    histogram.enable();
+    await new Promise((resolve) => setTimeout(resolve, durationMs));
+    histogram.disable();
+    return histogram.max / 1e6;
+  });
+  return spread(runs);
+}
+
 export async function measureEventLoop(apiUrl: string, concurrent = 100): Promise<EventLoopRow[]> {
   const rows: EventLoopRow[] = [];
   for (const engine of ['node-crypto', 'blindrsa-ts'] as const) {

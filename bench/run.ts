@@ -10,7 +10,7 @@ import os from 'node:os';
 import { measurePassCost, type PassCostRow } from './crypto-per-pass.js';
 import { startEmulatorProcess } from './emulator-process.js';
 import { measureEndToEnd, type FlowRow } from './end-to-end.js';
-import { measureEventLoop, type EventLoopRow } from './event-loop.js';
+import { measureEventLoop, measureIdleBaseline, type EventLoopRow } from './event-loop.js';
 import { BENCH_API_KEY } from './app-under-test.js';
 import { formatSpread, QUICK } from './stats.js';
 
@@ -21,10 +21,12 @@ console.error('bench: client crypto per pass …');
 const passCost = await measurePassCost();
 const emulator = await startEmulatorProcess(['--api-key', BENCH_API_KEY, '--auto-complete', 'passed', '--rate-limit', '0']);
 let eventLoop: EventLoopRow[];
+let idleWorst: Awaited<ReturnType<typeof measureIdleBaseline>>;
 let flows: FlowRow[];
 try {
   console.error('bench: event loop during 100 concurrent issuances …');
   eventLoop = await measureEventLoop(emulator.url);
+  idleWorst = await measureIdleBaseline(eventLoop[0]!.burstMs.median);
   console.error('bench: end-to-end flows …');
   flows = await measureEndToEnd(emulator.url, postgresUrl);
 } finally {
@@ -35,7 +37,7 @@ const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${
 const lines = [
   `### Benchmark (${startedAt.toISOString().slice(0, 10)}; ${machine})`,
   '',
-  '**Client crypto per Privacy Pass** (build input + blind + finalize with verification; the issuer\'s signature is not timed). ms/pass, median (min–max) over repeated runs.',
+  '**Client crypto per Privacy Pass** (build input + blind + finalize with verification, in batches; the issuer\'s signature is not timed). ms/pass, median (min–max) over repeated runs.',
   '',
   '| bits | subject | ms/pass | × limit |',
   '|---:|---|---:|---:|',
@@ -46,6 +48,7 @@ const lines = [
   '| engine | worst delay | p99 delay | burst wall time |',
   '|---|---:|---:|---:|',
   ...eventLoop.map((r) => `| ${r.engine} | ${formatSpread(r.worstMs, 1)} | ${formatSpread(r.p99Ms, 1)} | ${formatSpread(r.burstMs, 0)} |`),
+  `| (idle process, same duration, no work) | ${formatSpread(idleWorst, 1)} | | |`,
   '',
   '**End to end** (emulator in a separate process; sequential flows for latency, CPU and statements; 4 concurrent flows for throughput). Latencies in ms.',
   '',
@@ -60,5 +63,5 @@ if (!postgresUrl) lines.push('', '_PostgreSQL scenarios skipped: set BENCH_DATAB
 console.log(lines.join('\n'));
 writeFileSync(
   new URL('./results.json', import.meta.url),
-  `${JSON.stringify({ startedAt, machine, quick: QUICK, passCost, eventLoop, flows }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt, machine, quick: QUICK, passCost, eventLoop, idleWorst, flows }, null, 2)}\n`,
 );
