@@ -9,6 +9,8 @@ start_postgres() {
   fi
   local bin
   bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  # A server left running in this directory by an earlier run would hold the port.
+  [ -f "$PG_DIR/data/postmaster.pid" ] && runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1
   rm -rf "$PG_DIR" && mkdir -p "$PG_DIR" && chown postgres "$PG_DIR"
   runuser -u postgres -- "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust >/dev/null || return 1
   runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
