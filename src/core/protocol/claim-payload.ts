@@ -4,15 +4,16 @@
  *
  * The payload is the verification result about a person, so errors name fields and sizes only, never
  * the text; `JSON.parse`'s own messages (which quote the input) are not forwarded.
+ *
+ * Validation reads the known fields one level deep and nothing else: unknown keys, however deeply
+ * nested, are never walked, and only own properties count, so `__proto__` or `constructor` in the
+ * payload is just data.
  */
-import 'reflect-metadata';
 import { constants as cryptoConstants, KeyObject, privateDecrypt } from 'node:crypto';
-import { plainToInstance, Type } from 'class-transformer';
-import { IsArray, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, ValidateNested, validateSync } from 'class-validator';
-import type { ValidationError } from 'class-validator';
 import { RelayError, RelayErrorCode } from '../errors.js';
 import { decodeBase64Flexible } from './base64url.js';
 import { decodeUtf8Strict, isJsonObject } from './json.js';
+import type { JsonObject } from './json.js';
 
 /**
  * Outcome of a claim or of one method.
@@ -57,60 +58,27 @@ export interface ReadClaimPayloadOptions {
   expectedClaimType?: string;
 }
 
-const CLAIM_RESULTS: readonly ClaimResult[] = ['passed', 'failed'];
 /** Real payloads are a few hundred bytes (one RSA block at most); anything this large is not one. */
 const MAX_PAYLOAD_LENGTH = 64 * 1024;
 /** Persona's OAEP hash is undocumented (§8.2): SHA-256 first (the emulator's default), then SHA-1. */
 const OAEP_HASHES = ['sha256', 'sha1'] as const;
 
-const MUST_BE_NON_EMPTY_STRING = 'must be a non-empty string';
-const MUST_BE_RESULT = 'must be "passed" or "failed"';
+/** What one field must hold, and what the error says when it does not. */
+interface FieldRule<T> {
+  readonly accepts: (value: unknown) => value is T;
+  readonly message: string;
+}
+
+const NON_EMPTY_STRING: FieldRule<string> = {
+  accepts: (value): value is string => typeof value === 'string' && value.length > 0,
+  message: 'must be a non-empty string',
+};
+const CLAIM_RESULT: FieldRule<ClaimResult> = {
+  accepts: (value): value is ClaimResult => value === 'passed' || value === 'failed',
+  message: 'must be "passed" or "failed"',
+};
+/** One message whether `methodology` is not an array or holds a non-object: the reader learns the same thing. */
 const MUST_BE_ARRAY_OF_OBJECTS = 'must be an array of objects';
-
-/**
- * One `methodology` entry as Persona sends it. Unknown keys are ignored.
- *
- * @example
- * ```ts
- * plainToInstance(MethodologyEntryDto, { method: 'document_selfie', result: 'passed' });
- * ```
- */
-export class MethodologyEntryDto {
-  /** `facial_age_estimation`, `document_selfie`, `live_selfie`, … (kept open). */
-  @IsString({ message: MUST_BE_NON_EMPTY_STRING })
-  @IsNotEmpty({ message: MUST_BE_NON_EMPTY_STRING })
-  method!: string;
-
-  @IsIn(CLAIM_RESULTS, { message: MUST_BE_RESULT })
-  result!: ClaimResult;
-}
-
-/**
- * The §8.1 claim payload JSON (snake_case, as on the wire). Unknown keys are ignored; a `null`
- * methodology counts as absent.
- *
- * @example
- * ```ts
- * const dto = plainToInstance(ClaimPayloadDto, JSON.parse(text));
- * validateSync(dto); // [] when well-formed
- * ```
- */
-export class ClaimPayloadDto {
-  @IsString({ message: MUST_BE_NON_EMPTY_STRING })
-  @IsNotEmpty({ message: MUST_BE_NON_EMPTY_STRING })
-  claim_type!: string;
-
-  @IsIn(CLAIM_RESULTS, { message: MUST_BE_RESULT })
-  claim_result!: ClaimResult;
-
-  // The three structural checks share one message: whichever fails, the reader learns the same thing.
-  @IsOptional()
-  @IsArray({ message: MUST_BE_ARRAY_OF_OBJECTS })
-  @IsObject({ each: true, message: MUST_BE_ARRAY_OF_OBJECTS })
-  @ValidateNested({ each: true, message: MUST_BE_ARRAY_OF_OBJECTS })
-  @Type(() => MethodologyEntryDto)
-  methodology?: MethodologyEntryDto[] | null;
-}
 
 /**
  * Parses a plaintext claim payload (the JSON *inside* the `claim-payload` string) and validates it.
@@ -141,20 +109,19 @@ export function parseClaimPayload(json: string, expectedClaimType?: string): Cla
   }
   if (!isJsonObject(value)) throw invalidPayload('is not a JSON object');
 
-  const dto = plainToInstance(ClaimPayloadDto, value);
-  const problems = validateSync(dto).flatMap((error) => describeValidationError(error, ''));
-  if (problems.length > 0) {
+  const problems: FieldProblem[] = [];
+  const claimType = readField(value, 'claim_type', NON_EMPTY_STRING, problems);
+  const result = readField(value, 'claim_result', CLAIM_RESULT, problems);
+  const methodology = readMethodology(value, problems);
+  // `claimType`/`result` are undefined only with a problem recorded; the checks narrow their types.
+  if (problems.length > 0 || claimType === undefined || result === undefined) {
     const described = problems.map(({ path, message }) => `${path}: ${message}`).join('; ');
     throw invalidPayload(`has invalid fields: ${described}`, { fields: problems.map(({ path }) => path) });
   }
-  if (expectedClaimType !== undefined && dto.claim_type !== expectedClaimType) {
+  if (expectedClaimType !== undefined && claimType !== expectedClaimType) {
     throw invalidPayload('claim_type does not match the relay claim type', { field: 'claim_type', expectedClaimType });
   }
-  const payload: ClaimPayload = { claimType: dto.claim_type, result: dto.claim_result };
-  if (dto.methodology != null) {
-    payload.methodology = dto.methodology.map(({ method, result }) => ({ method, result }));
-  }
-  return payload;
+  return methodology === undefined ? { claimType, result } : { claimType, result, methodology };
 }
 
 /**
@@ -234,22 +201,36 @@ export function readClaimPayload(raw: string, options: ReadClaimPayloadOptions):
   return parseClaimPayload(json, options.expectedClaimType);
 }
 
+/** A field that failed its rule: where it is (`methodology[1].result`) and what it must be. */
 interface FieldProblem {
   readonly path: string;
   readonly message: string;
 }
 
-/** The failing fields of one validation error; a field's own failure hides its children's. */
-function describeValidationError(error: ValidationError, parentPath: string): FieldProblem[] {
-  const path = /^\d+$/.test(error.property) ? `${parentPath}[${error.property}]` : joinPath(parentPath, error.property);
-  if (error.constraints !== undefined) {
-    return [{ path, message: [...new Set(Object.values(error.constraints))].join(', ') }];
-  }
-  return (error.children ?? []).flatMap((child) => describeValidationError(child, path));
+/** `object[key]` if it passes `rule`; otherwise records the problem under `pathPrefix + key` and returns undefined. */
+function readField<T>(object: JsonObject, key: string, rule: FieldRule<T>, problems: FieldProblem[], pathPrefix = ''): T | undefined {
+  // Own properties only: an inherited `claim_result` (a polluted prototype) must not pass for a sent one.
+  const value = Object.hasOwn(object, key) ? object[key] : undefined;
+  if (rule.accepts(value)) return value;
+  problems.push({ path: `${pathPrefix}${key}`, message: rule.message });
+  return undefined;
 }
 
-function joinPath(parent: string, property: string): string {
-  return parent === '' ? property : `${parent}.${property}`;
+/** The `methodology` entries (method and result only), or undefined when absent, `null` or invalid. */
+function readMethodology(payload: JsonObject, problems: FieldProblem[]): ClaimPayload['methodology'] {
+  const entries = Object.hasOwn(payload, 'methodology') ? payload['methodology'] : undefined;
+  if (entries === undefined || entries === null) return undefined;
+  if (!Array.isArray(entries) || !entries.every(isJsonObject)) {
+    problems.push({ path: 'methodology', message: MUST_BE_ARRAY_OF_OBJECTS });
+    return undefined;
+  }
+  const methodology: Array<{ method: string; result: ClaimResult }> = [];
+  entries.forEach((entry, index) => {
+    const method = readField(entry, 'method', NON_EMPTY_STRING, problems, `methodology[${index}].`);
+    const result = readField(entry, 'result', CLAIM_RESULT, problems, `methodology[${index}].`);
+    if (method !== undefined && result !== undefined) methodology.push({ method, result });
+  });
+  return methodology;
 }
 
 function invalidPayload(problem: string, context: Record<string, unknown> = {}): RelayError {

@@ -14,13 +14,7 @@
 export { decodeBase64Flexible, decodeBase64url, encodeBase64url, isBase64url } from './base64url.js';
 export { decodeChallenge, decodeChallengeObject, isChallengeUsable } from './challenge.js';
 export type { DecodedChallenge } from './challenge.js';
-export {
-  ClaimPayloadDto,
-  MethodologyEntryDto,
-  decryptClaimPayload,
-  parseClaimPayload,
-  readClaimPayload,
-} from './claim-payload.js';
+export { decryptClaimPayload, parseClaimPayload, readClaimPayload } from './claim-payload.js';
 export type { ClaimPayload, ClaimResult, ReadClaimPayloadOptions } from './claim-payload.js';
 export { decodePrivacyPassToken, encodePrivacyPassToken, formatPrivateTokenAuthorization } from './privacy-pass-token.js';
 export type { PrivacyPassToken } from './privacy-pass-token.js';

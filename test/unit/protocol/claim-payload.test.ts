@@ -1,15 +1,7 @@
 import { constants, generateKeyPairSync, publicEncrypt, type KeyObject } from 'node:crypto';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RelayErrorCode } from '../../../src/core/errors.js';
-import {
-  ClaimPayloadDto,
-  MethodologyEntryDto,
-  decryptClaimPayload,
-  parseClaimPayload,
-  readClaimPayload,
-} from '../../../src/core/protocol/claim-payload.js';
+import { decryptClaimPayload, parseClaimPayload, readClaimPayload } from '../../../src/core/protocol/claim-payload.js';
 import { expectNoSecretIn, expectRelayError } from './relay-error-assertions.js';
 
 const PAYLOAD = '{"claim_type":"age_over18_germany","claim_result":"passed","methodology":[]}';
@@ -60,6 +52,57 @@ describe('parseClaimPayload', () => {
       RelayErrorCode.INVALID_CLAIM_PAYLOAD,
     );
     expect(error.context['fields']).toEqual(['claim_result']);
+  });
+
+  it('takes no field from a methodology entry\'s __proto__', () => {
+    const text = '{"claim_type":"x","claim_result":"passed","methodology":[{"__proto__":{"method":"m","result":"passed"}}]}';
+    const error = expectRelayError(() => parseClaimPayload(text), RelayErrorCode.INVALID_CLAIM_PAYLOAD);
+    expect(error.context['fields']).toEqual(['methodology[0].method', 'methodology[0].result']);
+  });
+
+  it('treats keys named after Object.prototype members as plain data', () => {
+    const text = JSON.stringify({
+      claim_type: 'constructor',
+      claim_result: 'passed',
+      toString: 'x',
+      hasOwnProperty: 1,
+      valueOf: null,
+      methodology: [{ method: '__proto__', result: 'failed', constructor: {} }],
+    });
+    expect(parseClaimPayload(text)).toEqual({ claimType: 'constructor', result: 'passed', methodology: [{ method: '__proto__', result: 'failed' }] });
+  });
+
+  it('reads only own fields, even when Object.prototype carries one of their names', () => {
+    const inherited = ['claim_type', 'claim_result', 'method', 'result'];
+    for (const name of inherited) Object.defineProperty(Object.prototype, name, { value: 'passed', configurable: true });
+    try {
+      const error = expectRelayError(() => parseClaimPayload('{"methodology":[{}]}'), RelayErrorCode.INVALID_CLAIM_PAYLOAD);
+      expect(error.context['fields']).toEqual(['claim_type', 'claim_result', 'methodology[0].method', 'methodology[0].result']);
+    } finally {
+      for (const name of inherited) delete (Object.prototype as Record<string, unknown>)[name];
+    }
+  });
+
+  describe('rejects a deeply nested payload without overflowing the stack', () => {
+    // Thousands of levels in a few dozen KiB: well under the 64 KiB cap, as each case checks.
+    const DEPTH = 30_000;
+    const nestedArrays = '['.repeat(DEPTH) + ']'.repeat(DEPTH);
+    const nestedObjects = '{"a":'.repeat(DEPTH / 5) + '1' + '}'.repeat(DEPTH / 5);
+
+    it.each([
+      ['as methodology', `{"claim_type":"x","claim_result":"passed","methodology":${nestedArrays}}`, ['methodology']],
+      ['as claim_result', `{"claim_type":"x","claim_result":${nestedObjects}}`, ['claim_result']],
+      ['inside a methodology entry', `{"claim_type":"x","claim_result":"passed","methodology":[{"method":${nestedArrays}}]}`, ['methodology[0].method', 'methodology[0].result']],
+    ])('%s', (_label, text, fields) => {
+      expect(text.length).toBeLessThan(64 * 1024);
+      const error = expectRelayError(() => parseClaimPayload(text), RelayErrorCode.INVALID_CLAIM_PAYLOAD);
+      expect(error.context['fields']).toEqual(fields);
+    });
+
+    it('and ignores deep nesting under an unknown key', () => {
+      const text = `{"claim_type":"x","claim_result":"passed","extra":${nestedArrays}}`;
+      expect(parseClaimPayload(text)).toEqual({ claimType: 'x', result: 'passed' });
+    });
   });
 
   it('accepts any non-empty method name (the list is open)', () => {
@@ -137,13 +180,6 @@ describe('parseClaimPayload', () => {
   it('throws TypeError on misuse', () => {
     expect(() => parseClaimPayload({} as unknown as string)).toThrow(TypeError);
     expect(() => parseClaimPayload(PAYLOAD, 1 as unknown as string)).toThrow(TypeError);
-  });
-});
-
-describe('ClaimPayloadDto', () => {
-  it('validates with class-validator directly', () => {
-    expect(validateSync(plainToInstance(ClaimPayloadDto, JSON.parse(WITH_METHODS) as object))).toEqual([]);
-    expect(validateSync(plainToInstance(MethodologyEntryDto, { method: 'm', result: 'nope' }))).toHaveLength(1);
   });
 });
 

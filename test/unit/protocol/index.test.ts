@@ -5,8 +5,6 @@ describe('protocol index', () => {
   it('exports every public function, class and constant by name', () => {
     expect(Object.keys(protocol).sort()).toEqual(
       [
-        'ClaimPayloadDto',
-        'MethodologyEntryDto',
         'TOKEN_INPUT_LENGTH',
         'buildTokenInput',
         'decodeBase64Flexible',
@@ -31,7 +29,7 @@ describe('protocol index', () => {
     expect(protocol.TOKEN_INPUT_LENGTH).toBe(98);
   });
 
-  it('imports nothing from frameworks (layer rule)', async () => {
+  it('imports nothing from frameworks or validation libraries (layer rule)', async () => {
     const { readdir, readFile } = await import('node:fs/promises');
     const directory = new URL('../../../src/core/protocol/', import.meta.url);
     for (const file of await readdir(directory)) {
@@ -39,6 +37,7 @@ describe('protocol index', () => {
       const source = (await readFile(new URL(file, directory), 'utf8')).replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
       expect(source, file).not.toMatch(/from '(@nestjs\/|typeorm|express|fastify|axios)/);
       expect(source, file).not.toMatch(/from 'node:(fs|http|https|net|child_process)/);
+      expect(source, file).not.toMatch(/(from |import )'(class-validator|class-transformer|reflect-metadata)'/);
       expect(source, file).not.toMatch(/Date\.now\(|new Date\(\)/);
     }
   });
