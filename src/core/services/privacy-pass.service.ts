@@ -46,6 +46,9 @@ export interface IssueRequest {
   readonly signal?: AbortSignal;
 }
 
+/** What to issue off the request path: for a relay, with the delay drawn and the signal given by the service. */
+type BackgroundIssueRequest = Omit<IssueRequest, 'signingDelayMs' | 'signal'> & { readonly relay: IssuanceRelay };
+
 interface ChallengeMaterial {
   readonly challenge: string;
   readonly tokenKey: string;
@@ -71,6 +74,8 @@ export interface PrivacyPassServiceDeps {
   readonly tasks: BackgroundTasks;
   readonly logger: RelayLogger;
   readonly clock: () => Date;
+  /** Uniform random number in [0, 1): draws the signing delay of background issuance. */
+  readonly random: () => number;
 }
 
 /** See {@link PrivacyPassService}'s `inFlight`. */
@@ -167,14 +172,15 @@ export class PrivacyPassService {
    * and issues after a random delay (`issuanceJitterMs`) before the identified
    * call, so that call's timing matches neither the session creation nor the
    * relay's 401 probe. Failures are logged; redemption then issues on demand.
+   * Shutdown cuts the delay short and abandons the issuance.
    */
-  issueInBackground(request: IssueRequest & { readonly relay: IssuanceRelay }): void {
-    const { tasks, options } = this.deps;
-    const signingDelayMs = Math.floor(Math.random() * options.issuanceJitterMs);
+  issueInBackground(request: BackgroundIssueRequest): void {
+    const { tasks, options, random } = this.deps;
+    const signingDelayMs = Math.floor(random() * options.issuanceJitterMs);
     const task = tasks
-      .run('at-creation issuance', async () => {
+      .run('at-creation issuance', async (shutdown) => {
         if (await this.adoptRefunded(request)) return;
-        await this.issue({ ...request, signingDelayMs });
+        await this.issue({ ...request, signingDelayMs, signal: shutdown });
       })
       .finally(() => {
         this.issuing.delete(request.relay.sessionId);
@@ -183,7 +189,7 @@ export class PrivacyPassService {
   }
 
   /** Binds an unbound, still usable pass of the kind to the relay's session; false when there is none. */
-  private async adoptRefunded(request: IssueRequest & { readonly relay: IssuanceRelay }): Promise<boolean> {
+  private async adoptRefunded(request: BackgroundIssueRequest): Promise<boolean> {
     const { storage, clock, options } = this.deps;
     const adopted = await storage.passes.adoptUnbound({
       sessionId: request.relay.sessionId,

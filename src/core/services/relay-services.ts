@@ -1,5 +1,5 @@
 import type { Agent } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { ResolvedRelayOptions } from '../config/index.js';
 import type { BlindRsaEngine } from '../crypto/index.js';
 import { createBlindRsaEngine, EncryptionKeySupply, SecretBox } from '../crypto/index.js';
@@ -22,6 +22,11 @@ export interface RelayServicesInit {
   readonly logger?: RelayLogger;
   /** Clock for expiry decisions; injectable for tests. */
   readonly clock?: () => Date;
+  /**
+   * Uniform random number in [0, 1) for the jitter that hides issuance timing; injectable for tests.
+   * Default: drawn from the operating system's CSPRNG, so the jitter cannot be predicted.
+   */
+  readonly random?: () => number;
   /** Blind RSA engine; default from `options.blindRsaEngine`. Closed with the services. */
   readonly engine?: BlindRsaEngine;
   /** Agent for anonymous calls to Persona (for example a proxy agent), so Persona sees another IP than the identified calls'. */
@@ -42,7 +47,10 @@ export interface RelayServices {
   start(): Promise<void>;
   /** Waits until every background task started so far has settled (tests, graceful shutdown). */
   drain(): Promise<void>;
-  /** Stops background work, waits for it, and releases workers, key generation and HTTP agents. */
+  /**
+   * Aborts background work (pool rounds, their waits, background issuance, sweeps), waits for it to
+   * settle, and releases workers, key generation and HTTP agents. Waits are cut short, not sat out.
+   */
   close(): Promise<void>;
 }
 
@@ -66,6 +74,7 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
   const { options, storage } = init;
   const logger = init.logger ?? createConsoleLogger();
   const clock = init.clock ?? (() => new Date());
+  const random = init.random ?? secureRandom;
   if (!options.apiKey) {
     throw new RelayError(RelayErrorCode.INVALID_CONFIG, 'apiKey: a Persona API key is required to issue Privacy Passes', {
       context: { problems: ['apiKey: required'] },
@@ -98,8 +107,10 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
   const redemptionApi = new PersonaApi({ ...clientOptions, maxRetries: 0 });
   const keySupply =
     options.encryption === 'per-relay' ? new EncryptionKeySupply({ modulusBits: options.perRelayKeyBits }) : undefined;
-  const tasks = new BackgroundTasks(logger);
-  const passes = new PrivacyPassService({ options, storage, api, engine, secretBox, tasks, logger, clock });
+  // One signal ends every background loop and wait; `close()` aborts it before awaiting them.
+  const shutdown = new AbortController();
+  const tasks = new BackgroundTasks(logger, shutdown.signal);
+  const passes = new PrivacyPassService({ options, storage, api, engine, secretBox, tasks, logger, clock, random });
   const sessions = new SessionService({ options, storage, api, secretBox, passes, logger, clock, keySupply });
   const claims = new ClaimService({
     options,
@@ -112,9 +123,8 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
     clock,
     instanceId: init.instanceId ?? randomUUID(),
   });
-  const pool = new TokenPool({ options, storage, passes, logger, clock });
+  const pool = new TokenPool({ options, storage, passes, logger, clock, random, shutdown: shutdown.signal });
 
-  let sweeper: NodeJS.Timeout | undefined;
   const sweep = async () => {
     try {
       await pool.expireStale();
@@ -137,20 +147,24 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
     async start() {
       // Crash recovery first: a redemption another process left PENDING is finished before anything new.
       await sweep();
-      sweeper = setInterval(() => void tasks.run('maintenance sweep', sweep), options.maintenanceIntervalMs);
-      sweeper.unref();
+      tasks.every('maintenance sweep', options.maintenanceIntervalMs, sweep);
       if (options.issuance === 'pool') pool.start();
     },
     drain: () => tasks.drain(),
     async close() {
-      if (sweeper) clearInterval(sweeper);
+      shutdown.abort();
       await claims.close();
-      await pool.stop();
-      await tasks.close();
+      await pool.whenStopped();
+      await tasks.drain();
       keySupply?.close();
       await engine.close();
       api.close();
       redemptionApi.close();
     },
   };
+}
+
+/** Uniform in [0, 1) with 48 random bits from the CSPRNG. */
+function secureRandom(): number {
+  return randomBytes(6).readUIntBE(0, 6) / 2 ** 48;
 }

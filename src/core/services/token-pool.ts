@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RelayEnvironment, ResolvedRelayOptions } from '../config/index.js';
 import type { RelayLogger } from '../logger.js';
 import { describeError } from '../logger.js';
@@ -11,8 +12,10 @@ export interface TokenPoolDeps {
   readonly passes: PrivacyPassService;
   readonly logger: RelayLogger;
   readonly clock: () => Date;
-  /** Uniform random number in [0, 1); injectable for tests. */
-  readonly random?: () => number;
+  /** Uniform random number in [0, 1): sizes the gaps between issuances and between rounds. */
+  readonly random: () => number;
+  /** Aborted on shutdown: ends the refill loop and cuts short the waits of a round in progress. */
+  readonly shutdown: AbortSignal;
 }
 
 /** Outcome of one refill round. */
@@ -36,30 +39,29 @@ export interface RefillReport {
  *
  * @example
  * ```ts
- * const pool = new TokenPool({ options, storage, passes, logger, clock: () => new Date() });
+ * const shutdown = new AbortController();
+ * const pool = new TokenPool({ options, storage, passes, logger, clock, random, shutdown: shutdown.signal });
  * await pool.refill(); // fill once now
  * pool.start();        // and keep it full in the background
+ * // on exit:
+ * shutdown.abort();
+ * await pool.whenStopped();
  * ```
  */
 export class TokenPool {
-  private timer: NodeJS.Timeout | undefined;
+  private loop: Promise<void> | undefined;
   private refilling: Promise<RefillReport> | undefined;
-  private stopped = false;
 
   constructor(private readonly deps: TokenPoolDeps) {}
 
-  /** Starts the background refill loop. */
+  /** Starts the background refill loop (once; it runs until the shutdown signal aborts). */
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop ??= this.refillLoop();
   }
 
-  /** Stops the loop and waits for a running round. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.refilling;
+  /** Resolves once the loop and any round in progress have ended; call it after aborting the shutdown signal. */
+  async whenStopped(): Promise<void> {
+    await Promise.allSettled([this.loop, this.refilling]);
   }
 
   /** Marks passes too close to expiry as EXPIRED. Returns how many. */
@@ -78,7 +80,8 @@ export class TokenPool {
 
   /**
    * One refill round for every allowed claim type: expire stale passes, then
-   * issue the deficit. Concurrent calls share one round.
+   * issue the deficit. Concurrent calls share one round. Rejects with the
+   * shutdown signal's reason when shutdown interrupts the round.
    */
   refill(options: { spread?: boolean } = {}): Promise<RefillReport> {
     this.refilling ??= this.runRefill(options.spread ?? false).finally(() => {
@@ -88,7 +91,7 @@ export class TokenPool {
   }
 
   private async runRefill(spread: boolean): Promise<RefillReport> {
-    const { options } = this.deps;
+    const { options, shutdown } = this.deps;
     const expired = await this.expireStale();
     let issued = 0;
     let failed = 0;
@@ -97,18 +100,21 @@ export class TokenPool {
       // database that refill at the same time then see each other's passes, so together they overfill
       // the pool by at most one pass per extra instance instead of by a whole round each.
       // Bounded per round, in case redemptions drain the pool as fast as it fills.
-      for (let round = 0; round < options.poolSize && !this.stopped && (await this.depth(claimType)) < options.poolSize; round += 1) {
-        if (spread) await sleep(this.random() * options.poolIssueSpreadMs);
-        if (this.stopped || (await this.depth(claimType)) >= options.poolSize) break;
+      for (let round = 0; round < options.poolSize && (await this.depth(claimType)) < options.poolSize; round += 1) {
+        shutdown.throwIfAborted();
+        if (spread) await sleep(this.deps.random() * options.poolIssueSpreadMs, undefined, { signal: shutdown, ref: false });
+        if ((await this.depth(claimType)) >= options.poolSize) break;
         try {
           // A random pause between the anonymous challenge and the identified signing call keeps the two unpaired.
           await this.deps.passes.issue({
             claimType,
             environment: options.environment,
-            signingDelayMs: Math.floor(this.random() * options.issuanceJitterMs),
+            signingDelayMs: Math.floor(this.deps.random() * options.issuanceJitterMs),
+            signal: shutdown,
           });
           issued += 1;
         } catch (error) {
+          shutdown.throwIfAborted();
           failed += 1;
           this.deps.logger.warn('pool issuance failed', { claimType, ...describeError(error) });
           break; // Persona is unhappy: try again next round rather than hammering it.
@@ -118,22 +124,19 @@ export class TokenPool {
     return { issued, expired, failed };
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      void this.refill({ spread: true }).finally(() => {
-        // Next round at a random point in [0.5, 1.5) × the interval.
-        this.schedule(this.deps.options.poolRefillIntervalMs * (0.5 + this.random()));
-      });
-    }, delayMs);
-    this.timer.unref();
+  /** Refill rounds at random points in [0.5, 1.5) × the interval, the first at once, until shutdown. */
+  private async refillLoop(): Promise<void> {
+    const { options, shutdown, logger } = this.deps;
+    let pauseMs = 0;
+    while (!shutdown.aborted) {
+      try {
+        await sleep(pauseMs, undefined, { signal: shutdown, ref: false });
+        await this.refill({ spread: true });
+      } catch (error) {
+        if (shutdown.aborted) return;
+        logger.warn('pool refill round failed', describeError(error));
+      }
+      pauseMs = options.poolRefillIntervalMs * (0.5 + this.deps.random());
+    }
   }
-
-  private random(): number {
-    return (this.deps.random ?? Math.random)();
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
