@@ -52,6 +52,7 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
  */
 export function sanitizeText(text: string, secrets: readonly string[], maxChars: number): string {
   const flat = redactSecrets(text, secrets)
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point: they become spaces
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
     .trim();
   return flat.length > maxChars ? `${flat.slice(0, maxChars)}…` : flat;

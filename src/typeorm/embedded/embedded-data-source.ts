@@ -1,4 +1,4 @@
-import { DataSource, type DataSourceOptions, type LoggerOptions, type MixedList } from 'typeorm';
+import { DataSource, type DataSourceOptions, type LoggerOptions } from 'typeorm';
 import { pglitePgDriver } from './pglite-pg-driver.js';
 
 /** TypeORM's options for the `postgres` driver. */
@@ -12,8 +12,8 @@ export interface EmbeddedDataSourceOptions {
    * at a time: several app instances need PostgreSQL.
    */
   readonly dataDir?: string;
-  readonly entities: MixedList<Function | string>;
-  readonly migrations?: MixedList<Function | string>;
+  readonly entities: NonNullable<PostgresDataSourceOptions['entities']>;
+  readonly migrations?: PostgresDataSourceOptions['migrations'];
   readonly logging?: LoggerOptions;
 }
 

@@ -124,7 +124,7 @@ export function describeHttpFuzz(name: string, startApp: StartContractApp, optio
           try {
             checkAnswer(request, answers[i]!);
           } catch (error) {
-            throw new Error(`${describeRequest(request)}: ${(error as Error).message}`);
+            throw new Error(`${describeRequest(request)}: ${(error as Error).message}`, { cause: error });
           }
         });
       }

@@ -55,11 +55,11 @@ export class HostilePersona {
 
   /** Listens on a free loopback port, forwarding to `upstreamUrl` (the emulator). */
   static async start(upstreamUrl: string): Promise<HostilePersona> {
-    let persona: HostilePersona | undefined;
-    const server = createServer((req, res) => void persona!.serve(req, res));
+    // Nobody knows the port before `listening`, so no request reaches the handler before `persona` exists.
+    const server = createServer((req, res) => void persona.serve(req, res));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    persona = new HostilePersona(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, new URL(upstreamUrl));
+    const persona = new HostilePersona(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, new URL(upstreamUrl));
     return persona;
   }
 
