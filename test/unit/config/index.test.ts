@@ -33,13 +33,4 @@ describe('config index', () => {
       { option: 'poolSize', message: 'must be an integer from 1 to 1000' },
     ]);
   });
-
-  it('imports nothing from frameworks (layer rule)', async () => {
-    const { readdir, readFile } = await import('node:fs/promises');
-    const directory = new URL('../../../src/core/config/', import.meta.url);
-    for (const file of await readdir(directory)) {
-      const source = await readFile(new URL(file, directory), 'utf8');
-      expect(source, file).not.toMatch(/from '(@nestjs\/|typeorm|express|fastify)/);
-    }
-  });
 });
