@@ -105,8 +105,16 @@ export {
 export type { AuthChallenge, ClaimPayload, DecodedChallenge, PrivacyPassToken, PrivateTokenChallengeParams } from './core/protocol/index.js';
 
 // Persona API client
-export { PersonaApi, PersonaApiError, isAmbiguousFailure } from './core/persona/index.js';
-export type { PersonaApiOptions, PersonaOperation } from './core/persona/index.js';
+export { PersonaApi, PersonaApiError, PersonaTransportError, classifyPersonaFailure } from './core/persona/index.js';
+export type {
+  PersonaApiOptions,
+  PersonaFailureKind,
+  PersonaHttpClient,
+  PersonaHttpRequest,
+  PersonaHttpResponse,
+  PersonaOperation,
+  PersonaTransports,
+} from './core/persona/index.js';
 
 // Plain node:http adapter and the framework-neutral HTTP contract
 export { createClaimCheck, createRelayHandler } from './http/node.js';

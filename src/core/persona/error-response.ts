@@ -8,7 +8,7 @@
 import { STATUS_CODES } from 'node:http';
 import { PersonaApiError, type PersonaApiErrorInit, type PersonaOperation } from './persona-error.js';
 import { sanitizeJson, sanitizeText } from './redaction.js';
-import type { PersonaHttpResponse } from './transports.js';
+import type { PersonaHttpResponse } from './http-client.js';
 
 /** Bound for a body that is not an error envelope: enough to recognise an HTML error page. */
 const RAW_DETAILS_MAX_CHARS = 200;

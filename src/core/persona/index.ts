@@ -1,13 +1,14 @@
 /**
- * Persona API client: two transports (identified for issuance, anonymous for everything
- * else), the §7.4 retry loop and secret-free errors.
+ * Persona API client: two transports behind one small interface (identified for issuance,
+ * anonymous for everything else), one retry loop and secret-free errors.
  *
  * @example
  * ```ts
- * import { PersonaApi, PersonaApiError, isAmbiguousFailure } from './core/persona/index.js';
+ * import { PersonaApi, PersonaApiError, classifyPersonaFailure } from './core/persona/index.js';
  * ```
  */
 export {
+  NEUTRAL_USER_AGENT,
   PersonaApi,
   type BlindSignature,
   type CreatePrivacyPassInput,
@@ -25,8 +26,9 @@ export {
 } from './persona-api.js';
 export {
   PersonaApiError,
-  isAmbiguousFailure,
+  classifyPersonaFailure,
   type PersonaApiErrorInit,
+  type PersonaFailureKind,
   type PersonaOperation,
 } from './persona-error.js';
 export {
@@ -37,17 +39,20 @@ export {
   type AttemptEvent,
   type AttemptOutcome,
   type AttemptResult,
+  type BeforeAttempt,
+  type RetryCallOptions,
   type RetryEnvironment,
   type RetryPolicy,
   type Sleep,
 } from './retry.js';
 export {
-  MAX_RESPONSE_BYTES,
-  NEUTRAL_USER_AGENT,
-  createPersonaTransports,
-  postJson,
+  PersonaTransportError,
+  RESPONSE_TOO_LARGE,
+  sendRequest,
+  type PersonaHttpClient,
   type PersonaHttpRequest,
   type PersonaHttpResponse,
-  type PersonaTransportOptions,
   type PersonaTransports,
-} from './transports.js';
+} from './http-client.js';
+export { MAX_RESPONSE_BYTES, createPersonaTransports, type PersonaTransportOptions } from './axios-transports.js';
+export { logAttemptsTo } from './attempt-log.js';

@@ -1,13 +1,13 @@
 /**
- * The client for Persona's Relay endpoints (protocol §3).
+ * The client for the endpoints of Persona's Relay protocol.
  *
  * Issuance (`createPrivacyPass`) goes over the identified transport; everything else over
- * the anonymous one (design §4 rule 1). Each call is retried per protocol §7.4 with the
- * same body and, where there is one, the same `Idempotency-Key`.
+ * the anonymous one, so Persona cannot link the two. Each call runs in the one retry loop
+ * with the same body and, where there is one, the same `Idempotency-Key`.
  */
 import http from 'node:http';
-import type { AxiosInstance } from 'axios';
 import { RelayError, RelayErrorCode } from '../errors.js';
+import { createPersonaTransports } from './axios-transports.js';
 import {
   requireBooleanArgument,
   requireHeaderText,
@@ -20,54 +20,61 @@ import { personaApiErrorFromResponse, requestIdOf } from './error-response.js';
 import type { PersonaOperation } from './persona-error.js';
 import { parseJsonObject, requireBoolean, requireCredential, requireString, type JsonObject } from './response-body.js';
 import {
+  sendRequest,
+  type PersonaHttpClient,
+  type PersonaHttpRequest,
+  type PersonaHttpResponse,
+  type PersonaTransports,
+} from './http-client.js';
+import {
   DEFAULT_RETRY_POLICY,
   abortableSleep,
   runWithRetries,
   type AttemptEvent,
+  type RetryCallOptions,
   type RetryEnvironment,
   type RetryPolicy,
   type Sleep,
 } from './retry.js';
-import {
-  createPersonaTransports,
-  postJson,
-  type PersonaHttpRequest,
-  type PersonaHttpResponse,
-  type PersonaTransports,
-} from './transports.js';
 
 /**
- * Configuration of {@link PersonaApi}. Durations are milliseconds; defaults follow protocol §7.4.
+ * The `User-Agent` of every call unless the anonymous ones are given another: the value
+ * Node's built-in `fetch` sends, shared by countless clients, so it says nothing about the
+ * platform (axios would otherwise announce itself and its version).
+ */
+export const NEUTRAL_USER_AGENT = 'node';
+
+/**
+ * Configuration of {@link PersonaApi}. Durations are milliseconds.
  *
  * @example
  * ```ts
  * const options: PersonaApiOptions = {
  *   baseUrl: 'https://api.withpersona.com',
  *   apiKey: process.env.PERSONA_API_KEY,
- *   onAttempt: (event) => logger.debug(event),
+ *   retry: { maxRetries: 5 },
+ *   onAttempt: (event) => logger.debug('persona attempt', { ...event }),
  * };
  * ```
  */
 export interface PersonaApiOptions {
-  /** Persona's base URL (`https://api.withpersona.com`, or the emulator's). */
-  readonly baseUrl: string;
+  /**
+   * Persona's base URL (`https://api.withpersona.com`, or the emulator's), for the default
+   * axios transports. Required unless `transports` is given.
+   */
+  readonly baseUrl?: string;
+  /**
+   * Transports to send the requests over instead of the default axios ones (tests pass
+   * fakes). They stay the caller's: {@link PersonaApi.close} does not close them.
+   */
+  readonly transports?: PersonaTransports;
   /** API key for `createPrivacyPass`, the only identified call. */
   readonly apiKey?: string;
-  /** Per-attempt timeout (default 10 000). */
-  readonly requestTimeoutMs?: number;
-  /** Retries after the first attempt (default 3). */
-  readonly maxRetries?: number;
-  /** Backoff base (default 200). */
-  readonly retryBaseDelayMs?: number;
-  /** Backoff ceiling (default 5 000). */
-  readonly retryMaxDelayMs?: number;
-  /** Cap on the wait a 429's `RateLimit-Reset` imposes (default 60 000). */
-  readonly rateLimitMaxWaitMs?: number;
-  /** How long after the first attempt a 403 on generate-claim is still retried (default 10 000). */
-  readonly forbiddenRetryBudgetMs?: number;
-  /** `User-Agent` of anonymous calls (default `node`). */
+  /** Retry policy; unset fields take {@link DEFAULT_RETRY_POLICY}'s values. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** `User-Agent` of anonymous calls (default {@link NEUTRAL_USER_AGENT}). */
   readonly anonymousUserAgent?: string;
-  /** Agent for anonymous calls (e.g. a proxy agent); stays the caller's to destroy. */
+  /** Agent for anonymous calls of the default transports (e.g. a proxy agent); stays the caller's to destroy. */
   readonly anonymousAgent?: http.Agent;
   /** `Persona-Version` header; not sent unless set. */
   readonly personaVersion?: string;
@@ -77,21 +84,20 @@ export interface PersonaApiOptions {
   readonly random?: () => number;
   /** Clock for the 403 retry budget (tests inject a fake). */
   readonly now?: () => number;
-  /** Called after every attempt; receives no secret. */
+  /** Called after every attempt of every call (retries included, for logs); receives no secret. */
   readonly onAttempt?: (event: AttemptEvent) => void;
 }
 
 /**
- * Cancellation of a call: aborts the attempt in flight and any wait between attempts.
+ * Options of one call: cancellation, a hook before each attempt's request is sent, and an
+ * observer of this call's attempts (see {@link RetryCallOptions}).
  *
  * @example
  * ```ts
  * await api.requestChallenge(input, { signal: AbortSignal.timeout(30_000) });
  * ```
  */
-export interface PersonaCallOptions {
-  readonly signal?: AbortSignal;
-}
+export type PersonaCallOptions = RetryCallOptions;
 
 /**
  * Options of the idempotent calls. Reuse the key for the same logical operation (a retry
@@ -102,7 +108,7 @@ export interface PersonaCallOptions {
  * const options: IdempotentCallOptions = { idempotencyKey: crypto.randomUUID() };
  * ```
  */
-export interface IdempotentCallOptions extends PersonaCallOptions {
+export interface IdempotentCallOptions extends RetryCallOptions {
   readonly idempotencyKey: string;
 }
 
@@ -260,15 +266,25 @@ const PATHS = {
     `/api/privacy/v1/relays/${encodeURIComponent(relayToken)}/generate-claim`,
 } as const;
 
-/** generate-claim and the probe send an empty object (protocol §3.3, §3.5). */
+/** generate-claim and the probe send an empty object. */
 const EMPTY_BODY = '{}';
+
+/** What a method asks {@link PersonaApi} to send; the headers common to its channel are added to it. */
+interface PersonaCall {
+  /** Below the base URL, percent-encoded. */
+  readonly path: string;
+  /** Serialized JSON. */
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
 
 /**
  * Persona's Relay API over two transports, with retries and secret-free errors.
  *
  * Non-2xx answers throw {@link PersonaApiError}; connection failures and timeouts
  * `RelayError(PERSONA_TRANSPORT)`; undecodable 2xx bodies `RelayError(PERSONA_PROTOCOL)`;
- * cancellation `RelayError(ABORTED)`. Invalid arguments throw `TypeError`.
+ * cancellation `RelayError(ABORTED)`. Invalid arguments throw `TypeError`. Use
+ * {@link classifyPersonaFailure} to know what a failure says about the request.
  *
  * @example
  * ```ts
@@ -284,7 +300,11 @@ const EMPTY_BODY = '{}';
  */
 export class PersonaApi {
   readonly #transports: PersonaTransports;
+  /** Closes the transports this client created; injected ones stay the caller's. */
+  readonly #closeOwnTransports: () => void;
   readonly #apiKey: string | undefined;
+  readonly #identifiedHeaders: Readonly<Record<string, string>>;
+  readonly #anonymousHeaders: Readonly<Record<string, string>>;
   readonly #policy: RetryPolicy;
   readonly #environment: RetryEnvironment;
   #closed = false;
@@ -292,27 +312,31 @@ export class PersonaApi {
   constructor(options: PersonaApiOptions) {
     checkOptions(options);
     this.#apiKey = options.apiKey;
-    this.#policy = {
-      maxRetries: options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries,
-      baseDelayMs: options.retryBaseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs,
-      maxDelayMs: options.retryMaxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs,
-      rateLimitMaxWaitMs: options.rateLimitMaxWaitMs ?? DEFAULT_RETRY_POLICY.rateLimitMaxWaitMs,
-      forbiddenRetryBudgetMs: options.forbiddenRetryBudgetMs ?? DEFAULT_RETRY_POLICY.forbiddenRetryBudgetMs,
-      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_RETRY_POLICY.requestTimeoutMs,
-    };
+    this.#policy = resolvePolicy(options.retry);
     this.#environment = {
       sleep: options.sleep ?? abortableSleep,
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
       ...(options.onAttempt === undefined ? {} : { onAttempt: options.onAttempt }),
     };
-    this.#transports = createPersonaTransports({
-      baseUrl: options.baseUrl,
-      ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
-      ...(options.anonymousUserAgent === undefined ? {} : { anonymousUserAgent: options.anonymousUserAgent }),
-      ...(options.anonymousAgent === undefined ? {} : { anonymousAgent: options.anonymousAgent }),
-      ...(options.personaVersion === undefined ? {} : { personaVersion: options.personaVersion }),
-    });
+    const common = jsonHeaders(options.personaVersion);
+    this.#identifiedHeaders = {
+      ...common,
+      'User-Agent': NEUTRAL_USER_AGENT,
+      ...(options.apiKey === undefined ? {} : { Authorization: `Bearer ${options.apiKey}` }),
+    };
+    this.#anonymousHeaders = { ...common, 'User-Agent': options.anonymousUserAgent ?? NEUTRAL_USER_AGENT };
+    if (options.transports === undefined) {
+      const own = createPersonaTransports({
+        baseUrl: options.baseUrl!,
+        ...(options.anonymousAgent === undefined ? {} : { anonymousAgent: options.anonymousAgent }),
+      });
+      this.#transports = own;
+      this.#closeOwnTransports = own.close;
+    } else {
+      this.#transports = options.transports;
+      this.#closeOwnTransports = () => undefined;
+    }
   }
 
   /**
@@ -334,7 +358,7 @@ export class PersonaApi {
       'encryption-key-pem': input.encryptionKeyPem,
       ...(input.sandbox ? { sandbox: true } : {}),
     });
-    return this.#call(operation, this.#transports.anonymous, { path: PATHS.relays, body }, options, (response) => {
+    return this.#call(operation, 'anonymous', { path: PATHS.relays, body }, options, (response) => {
       const origin = { operation, status: response.status } as const;
       const answer = this.#successBody(operation, response, []);
       return {
@@ -362,7 +386,7 @@ export class PersonaApi {
     requireBooleanArgument(input.sandbox, 'sandbox');
     const operation = 'request-challenge';
     const body = JSON.stringify({ 'claim-type': input.claimType, ...(input.sandbox ? { sandbox: true } : {}) });
-    return this.#call(operation, this.#transports.anonymous, { path: PATHS.challenge, body }, options, (response) => {
+    return this.#call(operation, 'anonymous', { path: PATHS.challenge, body }, options, (response) => {
       const origin = { operation, status: response.status } as const;
       const answer = this.#successBody(operation, response, []);
       return {
@@ -391,12 +415,12 @@ export class PersonaApi {
   ): Promise<ProbeChallengeResult> {
     requireText(relay?.relayToken, 'relayToken');
     requireHeaderValue(relay.relaySecret, 'relaySecret');
-    const request: PersonaHttpRequest = {
+    const request: PersonaCall = {
       path: PATHS.generateClaim(relay.relayToken),
       body: EMPTY_BODY,
       headers: { 'Persona-Relay-Secret': relay.relaySecret },
     };
-    return this.#call('probe-challenge', this.#transports.anonymous, request, options, (response) => {
+    return this.#call('probe-challenge', 'anonymous', request, options, (response) => {
       const requestId = requestIdOf(response.headers);
       const wwwAuthenticate = response.headers['www-authenticate'];
       return {
@@ -426,21 +450,20 @@ export class PersonaApi {
     input: CreatePrivacyPassInput,
     options: IdempotentCallOptions,
   ): Promise<BlindSignature> {
-    const identified = this.#transports.identified;
-    if (identified === undefined) {
+    if (this.#apiKey === undefined) {
       throw new TypeError('createPrivacyPass needs an apiKey in the PersonaApi options');
     }
     requireText(input?.blindedToken, 'blindedToken');
     requireText(input.keyId, 'keyId');
     requireHeaderValue(options?.idempotencyKey, 'idempotencyKey');
     const operation = 'create-privacy-pass';
-    const request: PersonaHttpRequest = {
+    const request: PersonaCall = {
       path: PATHS.privacyPasses,
       body: JSON.stringify({ 'blinded-token': input.blindedToken, 'key-id': input.keyId }),
       headers: { 'Idempotency-Key': options.idempotencyKey },
     };
     const secrets = [input.blindedToken];
-    return this.#call(operation, identified, request, options, (response) => {
+    return this.#call(operation, 'identified', request, options, (response) => {
       const answer = this.#successBody(operation, response, secrets);
       return { blindSig: requireString(answer, 'blind-sig', { operation, status: response.status }) };
     });
@@ -452,7 +475,8 @@ export class PersonaApi {
    * `Authorization: PrivateToken token=<token>` (unquoted), `Persona-Relay-Secret` and
    * `Idempotency-Key`. Every retry sends the same key, token, secret and body `{}`.
    *
-   * Use {@link isAmbiguousFailure} on a failure to know whether the key must be kept.
+   * Use {@link classifyPersonaFailure} on a failure to know whether the key must be kept,
+   * and `beforeAttempt` to record each request (a retry included) before it is sent.
    *
    * @example
    * ```ts
@@ -466,7 +490,7 @@ export class PersonaApi {
     requireToken68(input.token, 'token');
     requireHeaderValue(options?.idempotencyKey, 'idempotencyKey');
     const operation = 'generate-claim';
-    const request: PersonaHttpRequest = {
+    const request: PersonaCall = {
       path: PATHS.generateClaim(input.relayToken),
       body: EMPTY_BODY,
       headers: {
@@ -476,7 +500,7 @@ export class PersonaApi {
       },
     };
     const secrets = [input.relayToken, encodeURIComponent(input.relayToken), input.relaySecret, input.token];
-    return this.#call(operation, this.#transports.anonymous, request, options, (response) => {
+    return this.#call(operation, 'anonymous', request, options, (response) => {
       const origin = { operation, status: response.status } as const;
       const answer = this.#successBody(operation, response, secrets);
       const requestId = requestIdOf(response.headers);
@@ -500,22 +524,26 @@ export class PersonaApi {
    */
   close(): void {
     this.#closed = true;
-    this.#transports.close();
+    this.#closeOwnTransports();
   }
 
-  /** Runs one logical call with retries; the same `request` object is sent on every attempt. */
+  /** Runs one logical call with retries; every attempt sends the same request. */
   async #call<T>(
     operation: PersonaOperation,
-    transport: AxiosInstance,
-    request: PersonaHttpRequest,
+    channel: keyof PersonaTransports,
+    call: PersonaCall,
     options: PersonaCallOptions,
     interpret: (response: PersonaHttpResponse) => T,
   ): Promise<T> {
     if (this.#closed) throw new TypeError('PersonaApi is closed');
-    const signal = options?.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError('signal must be an AbortSignal');
-    }
+    checkCallOptions(options);
+    const transport: PersonaHttpClient = this.#transports[channel];
+    const request: PersonaHttpRequest = {
+      method: 'POST',
+      path: call.path,
+      headers: { ...(channel === 'identified' ? this.#identifiedHeaders : this.#anonymousHeaders), ...call.headers },
+      body: call.body,
+    };
     return runWithRetries(
       operation,
       async (attemptSignal) => {
@@ -524,12 +552,12 @@ export class PersonaApi {
             context: { operation },
           });
         }
-        const response = await postJson(transport, operation, request, attemptSignal);
+        const response = await sendRequest(transport, operation, { ...request, signal: attemptSignal });
         return { status: response.status, value: interpret(response) };
       },
       this.#policy,
       this.#environment,
-      signal,
+      options ?? {},
     );
   }
 
@@ -543,11 +571,37 @@ export class PersonaApi {
   }
 }
 
+/** Headers of every call: JSON both ways, kebab-case field names. */
+function jsonHeaders(personaVersion: string | undefined): Record<string, string> {
+  return {
+    'Content-Type': 'application/json',
+    Accept: 'application/json',
+    'Key-Inflection': 'kebab',
+    ...(personaVersion === undefined ? {} : { 'Persona-Version': personaVersion }),
+  };
+}
+
+const POLICY_FIELDS = Object.keys(DEFAULT_RETRY_POLICY) as ReadonlyArray<keyof RetryPolicy>;
+
+function resolvePolicy(retry: Partial<RetryPolicy> = {}): RetryPolicy {
+  return Object.fromEntries(
+    POLICY_FIELDS.map((name) => [name, retry[name] ?? DEFAULT_RETRY_POLICY[name]]),
+  ) as Record<keyof RetryPolicy, number>;
+}
+
 function checkOptions(options: PersonaApiOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  requireText(options.baseUrl, 'baseUrl');
-  if (!URL.canParse(options.baseUrl) || !/^https?:$/.test(new URL(options.baseUrl).protocol)) {
-    throw new TypeError('baseUrl must be an http(s) URL');
+  if (options.transports === undefined) {
+    requireText(options.baseUrl, 'baseUrl');
+    if (!URL.canParse(options.baseUrl) || !/^https?:$/.test(new URL(options.baseUrl).protocol)) {
+      throw new TypeError('baseUrl must be an http(s) URL');
+    }
+  } else {
+    checkTransports(options.transports);
+    // Both configure the default transports only: silently ignoring them would hide a mistake.
+    if (options.baseUrl !== undefined || options.anonymousAgent !== undefined) {
+      throw new TypeError('baseUrl and anonymousAgent apply to the default transports: leave them out with transports');
+    }
   }
   if (options.apiKey !== undefined) requireHeaderValue(options.apiKey, 'apiKey');
   if (options.anonymousUserAgent !== undefined) requireHeaderText(options.anonymousUserAgent, 'anonymousUserAgent');
@@ -555,19 +609,41 @@ function checkOptions(options: PersonaApiOptions): void {
   if (options.anonymousAgent !== undefined && !(options.anonymousAgent instanceof http.Agent)) {
     throw new TypeError('anonymousAgent must be an http.Agent');
   }
-  if (options.requestTimeoutMs !== undefined) requireNumber(options.requestTimeoutMs, 'requestTimeoutMs', { min: 1 });
-  const durations = [
-    'retryBaseDelayMs',
-    'retryMaxDelayMs',
-    'rateLimitMaxWaitMs',
-    'forbiddenRetryBudgetMs',
-  ] as const;
-  for (const name of durations) {
-    if (options[name] !== undefined) requireNumber(options[name], name, { min: 0 });
-  }
-  if (options.maxRetries !== undefined) requireNumber(options.maxRetries, 'maxRetries', { min: 0, integer: true });
+  if (options.retry !== undefined) checkRetryPolicy(options.retry);
   for (const name of ['sleep', 'random', 'now', 'onAttempt'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new TypeError(`${name} must be a function`);
+    }
+  }
+}
+
+function checkTransports(transports: PersonaTransports): void {
+  for (const channel of ['identified', 'anonymous'] as const) {
+    if (typeof transports?.[channel]?.send !== 'function') {
+      throw new TypeError(`transports.${channel} must have a send function`);
+    }
+  }
+}
+
+function checkRetryPolicy(retry: Partial<RetryPolicy>): void {
+  if (typeof retry !== 'object' || retry === null) throw new TypeError('retry must be an object');
+  for (const name of Object.keys(retry)) {
+    if (!(POLICY_FIELDS as readonly string[]).includes(name)) throw new TypeError(`retry.${name} is not a retry setting`);
+  }
+  for (const name of POLICY_FIELDS) {
+    const value = retry[name];
+    if (value === undefined) continue;
+    if (name === 'maxRetries') requireNumber(value, 'retry.maxRetries', { min: 0, integer: true });
+    else requireNumber(value, `retry.${name}`, { min: name === 'requestTimeoutMs' ? 1 : 0 });
+  }
+}
+
+function checkCallOptions(options: PersonaCallOptions | undefined): void {
+  if (options?.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError('signal must be an AbortSignal');
+  }
+  for (const name of ['beforeAttempt', 'onAttempt'] as const) {
+    if (options?.[name] !== undefined && typeof options[name] !== 'function') {
       throw new TypeError(`${name} must be a function`);
     }
   }

@@ -1,6 +1,6 @@
 /**
- * The error Persona's HTTP answers turn into, and the §7.3/§7.4 classification of
- * failures into "final" and "ambiguous" (the request may or may not have taken effect).
+ * The error Persona's HTTP answers turn into, and the classification of failed calls by
+ * what they say about the request (may Persona have processed it?).
  */
 import { RelayError, RelayErrorCode, isRelayError } from '../errors.js';
 
@@ -113,47 +113,63 @@ function contextOf(init: PersonaApiErrorInit): Record<string, unknown> {
   return context;
 }
 
-/** Statuses after which Persona may or may not have acted (§7.4), on every operation. */
-const AMBIGUOUS_STATUSES: ReadonlySet<number> = new Set([409, 429, 500, 502, 503, 504]);
+/**
+ * What a failed call says about its request: the one answer both the retry loop and a
+ * redemption's idempotency record act on.
+ *
+ * - `ambiguous`: Persona may have processed the request (no answer, a timed-out or
+ *   cancelled attempt, an undecodable 2xx, 409, 429, or a 5xx other than 501 and 505).
+ *   The retry loop sends it again with the same key and body; a redemption keeps its
+ *   record PENDING with its key. A cancelled call is not retried: the caller stopped it.
+ * - `forbidden`: a 403 on generate-claim. Answered before anything is spent, and often
+ *   only because the verification is still finishing, so it is retried while the 403
+ *   budget lasts and final after.
+ * - `final`: Persona answered and did not process the request (400, 401, 404, 422, any
+ *   other 4xx or 3xx, a 403 elsewhere, 501, 505). Not retried.
+ * - `unknown`: not an outcome of the request at all (a bug, a storage failure around it).
+ *   Not retried, since repeating it would not help; a redemption keeps its key, because
+ *   nothing proves the request was not sent.
+ *
+ * 501 and 505 are final: the server says it does not implement the method or the HTTP
+ * version, so it never ran the request, and retrying the same request cannot succeed.
+ *
+ * @example
+ * ```ts
+ * const kind: PersonaFailureKind = classifyPersonaFailure(error, 'generate-claim');
+ * ```
+ */
+export type PersonaFailureKind = 'ambiguous' | 'forbidden' | 'final' | 'unknown';
 
 /**
- * Whether `error` leaves the outcome of `operation` open (protocol §7.3, §7.4), so the
- * same request (same `Idempotency-Key`, same body) may be sent again.
- *
- * | error | answer |
- * |---|---|
- * | `PERSONA_TRANSPORT` (connection failure, per-attempt timeout) | `true` |
- * | `PERSONA_PROTOCOL` (2xx that does not decode, body too large) | `true` |
- * | `PERSONA_API` 409, 429, 500, 502, 503, 504 | `true` |
- * | `PERSONA_API` 403 | `true` on `generate-claim` only (the retry loop bounds it by time) |
- * | `PERSONA_API` anything else (400, 401, 404, 422, …) | `false` |
- * | `ABORTED` | `true`: a cancelled request may still have reached Persona |
- * | anything else | `false` |
- *
- * The retry loop never retries `ABORTED`; the answer is for the caller, e.g. a redemption
- * that must keep its idempotency key when it cannot prove the call had no effect.
+ * Classifies a failed call to Persona (see {@link PersonaFailureKind}).
  *
  * @example
  * ```ts
  * try {
  *   return await api.generateClaim(relay, { idempotencyKey });
  * } catch (err) {
- *   if (isAmbiguousFailure(err, 'generate-claim')) record.keepPending();
+ *   const kind = classifyPersonaFailure(err, 'generate-claim');
+ *   if (kind === 'ambiguous' || kind === 'unknown') record.keepPending();
  *   else record.markFinal();
  *   throw err;
  * }
  * ```
  */
-export function isAmbiguousFailure(error: unknown, operation: PersonaOperation): boolean {
-  if (error instanceof PersonaApiError) {
-    return (
-      AMBIGUOUS_STATUSES.has(error.status) ||
-      (error.status === 403 && operation === 'generate-claim')
-    );
-  }
-  return (
+export function classifyPersonaFailure(error: unknown, operation: PersonaOperation): PersonaFailureKind {
+  if (error instanceof PersonaApiError) return classifyStatus(error.status, operation);
+  if (
     isRelayError(error, RelayErrorCode.PERSONA_TRANSPORT) ||
     isRelayError(error, RelayErrorCode.PERSONA_PROTOCOL) ||
     isRelayError(error, RelayErrorCode.ABORTED)
-  );
+  ) {
+    return 'ambiguous';
+  }
+  return 'unknown';
+}
+
+function classifyStatus(status: number, operation: PersonaOperation): PersonaFailureKind {
+  if (status === 403) return operation === 'generate-claim' ? 'forbidden' : 'final';
+  if (status === 409 || status === 429) return 'ambiguous';
+  if (status === 501 || status === 505) return 'final';
+  return status >= 500 ? 'ambiguous' : 'final';
 }

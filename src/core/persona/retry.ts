@@ -1,12 +1,20 @@
 /**
- * The retry loop for calls to Persona (protocol §7.3, §7.4).
+ * The one retry loop for calls to Persona, following the retry policy of Persona's Relay
+ * protocol.
  *
- * Only ambiguous outcomes are retried (see {@link isAmbiguousFailure}); the caller's
- * request, idempotency key and body are sent unchanged on every attempt. Each attempt has
- * its own timeout; the caller's `AbortSignal` cancels the attempt in flight and any wait.
+ * What is retried is decided by {@link classifyPersonaFailure}; the caller's request,
+ * idempotency key and body are sent unchanged on every attempt. Each attempt has one
+ * timer, its timeout; the caller's `AbortSignal` cancels the attempt in flight and any
+ * wait. A `beforeAttempt` hook runs before each request is sent (a redemption records the
+ * attempt there), and `onAttempt` reports how each attempt ended.
  */
 import { RelayError, RelayErrorCode, isRelayError, type RelayErrorCodeValue } from '../errors.js';
-import { PersonaApiError, isAmbiguousFailure, type PersonaOperation } from './persona-error.js';
+import {
+  PersonaApiError,
+  classifyPersonaFailure,
+  type PersonaFailureKind,
+  type PersonaOperation,
+} from './persona-error.js';
 
 /**
  * Limits of the retry loop. Defaults: {@link DEFAULT_RETRY_POLICY}.
@@ -31,7 +39,7 @@ export interface RetryPolicy {
 }
 
 /**
- * The defaults of protocol §7.4.
+ * The defaults of Persona's Relay protocol.
  *
  * @example
  * ```ts
@@ -61,7 +69,7 @@ export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 /**
  * How an attempt ended:
  * - `success`: the attempt produced the result;
- * - `retry`: it failed ambiguously and another attempt follows after `delayMs`;
+ * - `retry`: it failed in a way that is retried; the next attempt follows after `delayMs`;
  * - `final`: it failed and the failure is returned to the caller;
  * - `aborted`: the caller's signal cancelled it.
  *
@@ -90,8 +98,40 @@ export interface AttemptEvent {
   readonly outcome: AttemptOutcome;
   /** The failure's code, when the attempt failed. */
   readonly errorCode?: RelayErrorCodeValue;
+  /** What the failure says about the request, when the attempt failed. */
+  readonly failure?: PersonaFailureKind;
   /** Wait before the next attempt, for `retry`. */
   readonly delayMs?: number;
+}
+
+/**
+ * Runs right before an attempt's request is sent, with the attempt's number (1 for the
+ * first). It may reject to stop the call: its error is passed on unchanged, nothing is
+ * sent and nothing is retried.
+ *
+ * @example
+ * ```ts
+ * const beforeAttempt: BeforeAttempt = async (attempt) => {
+ *   await store.countAttempt(key, attempt);
+ * };
+ * ```
+ */
+export type BeforeAttempt = (attempt: number) => Promise<void>;
+
+/**
+ * Options of one run of the loop.
+ *
+ * @example
+ * ```ts
+ * const options: RetryCallOptions = { signal: AbortSignal.timeout(30_000) };
+ * ```
+ */
+export interface RetryCallOptions {
+  /** Cancels the attempt in flight and any wait. */
+  readonly signal?: AbortSignal;
+  readonly beforeAttempt?: BeforeAttempt;
+  /** Called after every attempt of this run, after the environment's `onAttempt`. */
+  readonly onAttempt?: (event: AttemptEvent) => void;
 }
 
 /**
@@ -168,10 +208,10 @@ export function backoffDelayMs(retryNumber: number, policy: RetryPolicy, random:
  * `attempt` receives a signal that aborts on the per-attempt timeout or the caller's abort;
  * it must pass it to the HTTP call and must send the same request every time.
  *
- * @throws the last failure when it is final or retries are exhausted; a
+ * @throws the last failure when it is not retried or retries are exhausted; a
  *   `RelayError(PERSONA_TRANSPORT)` with `context.reason: 'TIMEOUT'` for a timed-out
  *   attempt; `RelayError(ABORTED)` when `signal` aborts (its `cause` is the previous
- *   failure, if any).
+ *   failure, if any); the error of `beforeAttempt`, unchanged.
  * @example
  * ```ts
  * const value = await runWithRetries(
@@ -179,7 +219,7 @@ export function backoffDelayMs(retryNumber: number, policy: RetryPolicy, random:
  *   async (attemptSignal) => ({ status: 200, value: await call(attemptSignal) }),
  *   DEFAULT_RETRY_POLICY,
  *   { sleep: abortableSleep, random: Math.random, now: Date.now },
- *   callerSignal,
+ *   { signal: callerSignal },
  * );
  * ```
  */
@@ -188,41 +228,53 @@ export async function runWithRetries<T>(
   attempt: (signal: AbortSignal) => Promise<AttemptResult<T>>,
   policy: RetryPolicy,
   environment: RetryEnvironment,
-  signal?: AbortSignal,
+  options: RetryCallOptions = {},
 ): Promise<T> {
+  const { signal, beforeAttempt } = options;
+  const report = (event: AttemptEvent): void => {
+    notify(environment.onAttempt, event);
+    notify(options.onAttempt, event);
+  };
   const startedAt = environment.now();
   let lastFailure: unknown;
   for (let attemptNumber = 1; ; attemptNumber += 1) {
     if (signal?.aborted) throw abortedError(operation, attemptNumber - 1, lastFailure);
+    if (beforeAttempt !== undefined) {
+      await beforeAttempt(attemptNumber);
+      // The caller may have aborted while the hook ran: send nothing then.
+      if (signal?.aborted) throw abortedError(operation, attemptNumber - 1, lastFailure);
+    }
     let failure: unknown;
     try {
       const result = await runAttempt(operation, attempt, policy.requestTimeoutMs, signal, () =>
         abortedError(operation, attemptNumber, lastFailure),
       );
-      report(environment, { operation, attempt: attemptNumber, status: result.status, outcome: 'success' });
+      report({ operation, attempt: attemptNumber, status: result.status, outcome: 'success' });
       return result.value;
     } catch (error) {
       failure = error;
     }
 
+    const kind = classifyPersonaFailure(failure, operation);
     const status = failure instanceof RelayError ? failure.context.status : undefined;
     const failureFields = {
       operation,
       attempt: attemptNumber,
       ...(typeof status === 'number' ? { status } : {}),
       ...(failure instanceof RelayError ? { errorCode: failure.code } : {}),
+      failure: kind,
     };
     if (isRelayError(failure, RelayErrorCode.ABORTED)) {
-      report(environment, { ...failureFields, outcome: 'aborted' });
+      report({ ...failureFields, outcome: 'aborted' });
       throw failure;
     }
     const elapsedMs = environment.now() - startedAt;
-    if (attemptNumber > policy.maxRetries || !isRetryable(failure, operation, elapsedMs, policy)) {
-      report(environment, { ...failureFields, outcome: 'final' });
+    if (attemptNumber > policy.maxRetries || !isRetried(kind, elapsedMs, policy)) {
+      report({ ...failureFields, outcome: 'final' });
       throw failure;
     }
     const delayMs = retryDelayMs(attemptNumber, failure, policy, environment.random);
-    report(environment, { ...failureFields, outcome: 'retry', delayMs });
+    report({ ...failureFields, outcome: 'retry', delayMs });
     lastFailure = failure;
     await waitBeforeRetry(environment.sleep, delayMs, signal, () =>
       abortedError(operation, attemptNumber, failure),
@@ -230,17 +282,9 @@ export async function runWithRetries<T>(
   }
 }
 
-/** §7.4: ambiguous outcomes, except a 403 on generate-claim once its time budget is spent. */
-function isRetryable(
-  failure: unknown,
-  operation: PersonaOperation,
-  elapsedMs: number,
-  policy: RetryPolicy,
-): boolean {
-  if (failure instanceof PersonaApiError && failure.status === 403) {
-    return operation === 'generate-claim' && elapsedMs <= policy.forbiddenRetryBudgetMs;
-  }
-  return isAmbiguousFailure(failure, operation);
+/** Ambiguous outcomes always; generate-claim's 403 only while its time budget lasts. */
+function isRetried(kind: PersonaFailureKind, elapsedMs: number, policy: RetryPolicy): boolean {
+  return kind === 'ambiguous' || (kind === 'forbidden' && elapsedMs <= policy.forbiddenRetryBudgetMs);
 }
 
 /** Backoff, but after a 429 at least `RateLimit-Reset` (itself capped). */
@@ -337,10 +381,10 @@ function abortedError(operation: PersonaOperation, attempts: number, previousFai
   });
 }
 
-/** Reports an attempt; a failing hook (e.g. a broken logger) must not change the call's outcome. */
-function report(environment: RetryEnvironment, event: AttemptEvent): void {
+/** Reports an attempt; a failing observer (e.g. a broken logger) must not change the call's outcome. */
+function notify(observer: ((event: AttemptEvent) => void) | undefined, event: AttemptEvent): void {
   try {
-    environment.onAttempt?.(event);
+    observer?.(event);
   } catch {
     // Deliberately ignored: observability must not turn a success into a failure.
   }

@@ -15,7 +15,7 @@ import type {
   VerifiedClaimRecord,
 } from '../storage/index.js';
 import type { PrivacyPassService } from './privacy-pass.service.js';
-import { LeaseLost, sendRedemption } from './redemption-attempts.js';
+import { LeaseLost, leaseEnd, leaseIsFree, startAttempt } from './redemption-attempts.js';
 import { classifyRedemptionFailure } from './redemption-failures.js';
 import { sealedField } from './sealing.js';
 import type { SessionService } from './session.service.js';
@@ -41,15 +41,14 @@ export interface ClaimServiceDeps {
   readonly options: ResolvedRelayOptions;
   readonly storage: RelayStorage;
   /**
-   * Persona client for generate-claim. The service runs the retry loop itself
-   * (protocol §7.4) so that every request is recorded on the redemption before
-   * it is sent; give it a client that does not retry on its own
-   * (`maxRetries: 0`), as `createRelayServices` does.
+   * Persona client for generate-claim. Its retry loop runs the service's hook
+   * before each request, so every request is recorded on the redemption
+   * before it is sent.
    */
   readonly api: PersonaApi;
   readonly secretBox: SecretBox;
-  readonly sessions: SessionService;
-  readonly passes: PrivacyPassService;
+  readonly sessions: Pick<SessionService, 'getOwned'>;
+  readonly passes: Pick<PrivacyPassService, 'whenIssued' | 'issue'>;
   readonly logger: RelayLogger;
   readonly clock: () => Date;
   /** Identifies this process in redemption leases. */
@@ -92,7 +91,8 @@ interface Flight {
  *    they join the running call, across instances they wait for the lease
  *    holder; a waiter never sends its own request;
  * 4. only ambiguous outcomes (transport error, timeout, undecodable 2xx, 409,
- *    429, 5xx, and 403 within `forbiddenRetryBudgetMs`) are retried, with
+ *    429, 5xx but 501 and 505) and a 403 within `forbiddenRetryBudgetMs` are
+ *    retried, in the Persona client's retry loop, with
  *    backoff and `RateLimit-Reset`; when the retries run out the record stays
  *    PENDING with its key for the next call or {@link ClaimService.resumeStale};
  * 5. the response, the pass state and the claim are committed together;
@@ -323,26 +323,25 @@ export class ClaimService {
     owner: string,
     signal?: AbortSignal,
   ): Promise<RedeemedClaim | DriveSetback> {
-    const { storage, secretBox, clock, options, api } = this.deps;
+    const { storage, secretBox, clock, api } = this.deps;
     const { record, pass } = redemption;
     // A resumed record had requests whose outcome was never stored: any of them may have been processed.
     let earlierAttemptMayHaveBeenProcessed = record.attempts > 0;
     let response: GeneratedClaim;
     try {
-      response = await sendRedemption({
-        api,
-        options,
-        input: {
-          relayToken: secretBox.openText(session.relayTokenSealed, sealedField.relayToken(session.id)),
-          relaySecret: secretBox.openText(session.relaySecretSealed, sealedField.relaySecret(session.id)),
-          token: secretBox.openText(pass.tokenSealed, sealedField.passToken(pass.id)),
-        },
+      const input = {
+        relayToken: secretBox.openText(session.relayTokenSealed, sealedField.relayToken(session.id)),
+        relaySecret: secretBox.openText(session.relaySecretSealed, sealedField.relaySecret(session.id)),
+        token: secretBox.openText(pass.tokenSealed, sealedField.passToken(pass.id)),
+      };
+      // Every attempt sends the same key, pass, relay token and secret.
+      response = await api.generateClaim(input, {
         idempotencyKey: record.key,
-        beforeEachAttempt: () => this.startAttempt(session, record, owner),
-        onAmbiguousAttempt: () => {
-          earlierAttemptMayHaveBeenProcessed = true;
-        },
         signal,
+        beforeAttempt: () => startAttempt(this.deps, session, record, owner),
+        onAttempt: (event) => {
+          if (event.failure === 'ambiguous') earlierAttemptMayHaveBeenProcessed = true;
+        },
       });
     } catch (error) {
       if (error instanceof LeaseLost) return 'lease-lost';
@@ -380,31 +379,6 @@ export class ClaimService {
     }
     this.deps.logger.debug('claim redeemed', { sessionId: session.id, tokenConsumed: response.tokenConsumed });
     return toClaimResult(claim!);
-  }
-
-  /**
-   * Runs right before each request to Persona: closes the record as UNKNOWN
-   * once the replay window is over; otherwise takes or renews the lease and
-   * counts the attempt. Throws {@link LeaseLost} when someone else holds it.
-   */
-  private async startAttempt(session: RelaySessionRecord, record: RedemptionRecord, owner: string): Promise<void> {
-    const { storage, clock, options } = this.deps;
-    const now = clock();
-    if (now.getTime() - record.createdAt.getTime() > options.replayWindowMs) {
-      const current = await storage.redemptions.get(record.key);
-      // A live lease of someone else's means they are mid-request: their outcome decides.
-      if (current && current.leaseOwner !== owner && !leaseIsFree(current, now)) throw new LeaseLost();
-      await storage.redemptions.markUnknown(record.key, 'replay window closed before an answer was stored', now);
-      this.deps.logger.error('redemption outcome unknown: replay window closed', {
-        idempotencyKey: record.key,
-        sessionId: session.id,
-      });
-      throw new RelayError(RelayErrorCode.REDEMPTION_UNKNOWN, 'The outcome of this redemption could not be established', {
-        context: { sessionId: session.id },
-      });
-    }
-    const leased = await storage.redemptions.acquireLease(record.key, owner, now, leaseEnd(now, options));
-    if (!leased) throw new LeaseLost();
   }
 
   /** Applies design.md §5 rules 4–6 to a failed redemption. */
@@ -478,14 +452,6 @@ export class ClaimService {
   private newLeaseOwner(): string {
     return `${this.deps.instanceId}/${randomUUID()}`;
   }
-}
-
-function leaseIsFree(record: RedemptionRecord, now: Date): boolean {
-  return record.leaseExpiresAt === null || record.leaseExpiresAt <= now;
-}
-
-function leaseEnd(now: Date, options: ResolvedRelayOptions): Date {
-  return new Date(now.getTime() + options.redemptionLeaseMs);
 }
 
 function toClaimResult(claim: VerifiedClaimRecord): RedeemedClaim {

@@ -1,10 +1,10 @@
 import type { ResolvedRelayOptions } from '../config/index.js';
-import type { GenerateClaimInput, GeneratedClaim, PersonaApi, RetryPolicy } from '../persona/index.js';
-import { abortableSleep, runWithRetries } from '../persona/index.js';
-import { mayHaveBeenProcessed } from './redemption-failures.js';
+import { RelayError, RelayErrorCode } from '../errors.js';
+import type { RelayLogger } from '../logger.js';
+import type { RedemptionRecord, RelaySessionRecord, RelayStorage } from '../storage/index.js';
 
 /**
- * Thrown by the per-attempt hook when this caller no longer holds the
+ * Thrown by {@link startAttempt} when this caller no longer holds the
  * redemption's lease (another caller or instance took it after ours ran out,
  * or finished the record). Not retried: the caller waits for the holder.
  */
@@ -16,58 +16,54 @@ export class LeaseLost extends Error {
   }
 }
 
-/** What {@link sendRedemption} needs. */
-export interface SendRedemptionInput {
-  /** A client that makes exactly one request per call (`maxRetries: 0`). */
-  readonly api: PersonaApi;
+/** What {@link startAttempt} needs. */
+export interface AttemptDeps {
+  readonly storage: RelayStorage;
   readonly options: ResolvedRelayOptions;
-  readonly input: GenerateClaimInput;
-  readonly idempotencyKey: string;
-  /**
-   * Runs before every request (first attempt and each retry): records the
-   * attempt and renews the lease, or throws to stop without sending.
-   */
-  readonly beforeEachAttempt: () => Promise<void>;
-  /** Called when an attempt ended in a way that leaves open whether Persona processed it. */
-  readonly onAmbiguousAttempt?: () => void;
-  readonly signal?: AbortSignal;
+  readonly logger: RelayLogger;
+  readonly clock: () => Date;
 }
 
 /**
- * generate-claim with the retry policy of protocol §7.4 (the same loop the
- * Persona client uses), but with a hook before each request, so that every
- * request is counted on the idempotency record and sent only while this
- * caller holds the record's lease. Every attempt sends the same key, pass,
- * relay token and secret.
+ * The redemption's hook before each request to Persona (first attempt and
+ * every retry): closes the record as UNKNOWN once the replay window is over;
+ * otherwise takes or renews the lease and counts the attempt on the record,
+ * so every request is recorded before it is sent.
+ *
+ * @throws LeaseLost when someone else holds the lease; RelayError
+ *   `REDEMPTION_UNKNOWN` when the replay window closed.
  */
-export function sendRedemption(request: SendRedemptionInput): Promise<GeneratedClaim> {
-  const { api, options, input, idempotencyKey, beforeEachAttempt, onAmbiguousAttempt, signal } = request;
-  return runWithRetries(
-    'generate-claim',
-    async (attemptSignal) => {
-      await beforeEachAttempt();
-      try {
-        const value = await api.generateClaim(input, { idempotencyKey, signal: attemptSignal });
-        return { status: 200, value };
-      } catch (error) {
-        if (mayHaveBeenProcessed(error)) onAmbiguousAttempt?.();
-        throw error;
-      }
-    },
-    retryPolicyOf(options),
-    { sleep: abortableSleep, random: Math.random, now: Date.now },
-    signal,
-  );
+export async function startAttempt(
+  deps: AttemptDeps,
+  session: RelaySessionRecord,
+  record: RedemptionRecord,
+  owner: string,
+): Promise<void> {
+  const { storage, clock, options } = deps;
+  const now = clock();
+  if (now.getTime() - record.createdAt.getTime() > options.replayWindowMs) {
+    const current = await storage.redemptions.get(record.key);
+    // A live lease of someone else's means they are mid-request: their outcome decides.
+    if (current && current.leaseOwner !== owner && !leaseIsFree(current, now)) throw new LeaseLost();
+    await storage.redemptions.markUnknown(record.key, 'replay window closed before an answer was stored', now);
+    deps.logger.error('redemption outcome unknown: replay window closed', {
+      idempotencyKey: record.key,
+      sessionId: session.id,
+    });
+    throw new RelayError(RelayErrorCode.REDEMPTION_UNKNOWN, 'The outcome of this redemption could not be established', {
+      context: { sessionId: session.id },
+    });
+  }
+  const leased = await storage.redemptions.acquireLease(record.key, owner, now, leaseEnd(now, options));
+  if (!leased) throw new LeaseLost();
 }
 
-/** The retry policy configured in the options. */
-export function retryPolicyOf(options: ResolvedRelayOptions): RetryPolicy {
-  return {
-    maxRetries: options.maxRetries,
-    baseDelayMs: options.retryBaseDelayMs,
-    maxDelayMs: options.retryMaxDelayMs,
-    rateLimitMaxWaitMs: options.rateLimitMaxWaitMs,
-    forbiddenRetryBudgetMs: options.forbiddenRetryBudgetMs,
-    requestTimeoutMs: options.requestTimeoutMs,
-  };
+/** Whether nobody holds the record's lease at `now`. */
+export function leaseIsFree(record: RedemptionRecord, now: Date): boolean {
+  return record.leaseExpiresAt === null || record.leaseExpiresAt <= now;
+}
+
+/** When a lease taken or renewed at `now` runs out. */
+export function leaseEnd(now: Date, options: ResolvedRelayOptions): Date {
+  return new Date(now.getTime() + options.redemptionLeaseMs);
 }

@@ -1,5 +1,5 @@
 import { RelayError, RelayErrorCode, isRelayError } from '../errors.js';
-import { PersonaApiError } from '../persona/index.js';
+import { PersonaApiError, classifyPersonaFailure } from '../persona/index.js';
 import type { PassOutcome, SessionState } from '../storage/index.js';
 
 /** What a failed redemption means for its record, its pass and the caller (design.md §5 rules 4–6). */
@@ -25,9 +25,11 @@ export type RedemptionFailureVerdict =
  */
 export function classifyRedemptionFailure(error: unknown): RedemptionFailureVerdict {
   if (isRelayError(error, RelayErrorCode.REDEMPTION_UNKNOWN)) return { kind: 'rethrow' };
-  // Transport failure, timeout, undecodable 2xx, 409, 429 or 5xx after the retries, our own abort,
-  // or anything unexpected: the request may have been processed.
-  if (!(error instanceof PersonaApiError) || mayHaveBeenProcessed(error)) return { kind: 'ambiguous' };
+  // The classification that decided the retries decides the record too. 'ambiguous': Persona may have
+  // processed the request; 'unknown' (a bug, a storage failure): nothing proves it was not sent. Both keep
+  // the key. ('forbidden' and 'final' are always HTTP answers; the instanceof test only narrows the type.)
+  const kind = classifyPersonaFailure(error, 'generate-claim');
+  if (kind === 'ambiguous' || kind === 'unknown' || !(error instanceof PersonaApiError)) return { kind: 'ambiguous' };
 
   const failure = `${error.status}${error.personaCode ? ` ${error.personaCode}` : ''}`;
   switch (error.status) {
@@ -66,18 +68,8 @@ export function classifyRedemptionFailure(error: unknown): RedemptionFailureVerd
       // Claim type or environment mismatch, checked before the pass is spent: the pass stays good.
       return { kind: 'final', failure, passOutcome: 'released', error };
     default:
-      // 400 (idempotency misuse) and anything unexpected: the pass's fate is unclear, so it is never reused.
+      // 400 (idempotency misuse), 501, 505 and anything unexpected: Persona did not process the request,
+      // but why it refused is unclear, so the pass is never reused.
       return { kind: 'final', failure, passOutcome: 'unusable', error };
   }
-}
-
-/** Statuses that stay ambiguous after the retries ran out (403 is final once its budget is spent). */
-/**
- * Whether a failed generate-claim request may still have been processed by
- * Persona: no answer at all (transport failure, timeout, undecodable 2xx, our
- * own abort) or 409, 429, 5xx. A 403 is answered before anything is spent.
- */
-export function mayHaveBeenProcessed(error: unknown): boolean {
-  if (!(error instanceof PersonaApiError)) return true;
-  return error.status === 409 || error.status === 429 || error.status >= 500;
 }

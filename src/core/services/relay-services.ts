@@ -6,7 +6,7 @@ import { createBlindRsaEngine, EncryptionKeySupply, SecretBox } from '../crypto/
 import { RelayError, RelayErrorCode } from '../errors.js';
 import type { RelayLogger } from '../logger.js';
 import { createConsoleLogger, describeError } from '../logger.js';
-import { PersonaApi } from '../persona/index.js';
+import { PersonaApi, logAttemptsTo, type RetryPolicy } from '../persona/index.js';
 import type { RelayStorage } from '../storage/index.js';
 import { BackgroundTasks } from './background-tasks.js';
 import { ClaimService } from './claim.service.js';
@@ -89,22 +89,19 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
   }
   const secretBox = SecretBox.fromBase64Keys(options.storageKeys, options.storageKeyId);
   const engine = init.engine ?? createBlindRsaEngine(options.blindRsaEngine);
-  const clientOptions = {
+  const api = new PersonaApi({
     baseUrl: options.apiUrl,
-    requestTimeoutMs: options.requestTimeoutMs,
-    maxRetries: options.maxRetries,
-    retryBaseDelayMs: options.retryBaseDelayMs,
-    retryMaxDelayMs: options.retryMaxDelayMs,
-    rateLimitMaxWaitMs: options.rateLimitMaxWaitMs,
-    forbiddenRetryBudgetMs: options.forbiddenRetryBudgetMs,
+    apiKey: options.apiKey,
+    retry: retryPolicyOf(options),
     anonymousUserAgent: options.anonymousUserAgent,
     anonymousAgent: init.anonymousAgent,
     personaVersion: options.personaVersion,
-  };
-  const api = new PersonaApi({ ...clientOptions, apiKey: options.apiKey });
-  // Redemption runs the retry loop itself (ClaimService records every attempt before sending it), so
-  // its client sends one request per call. It carries no API key: generate-claim is anonymous.
-  const redemptionApi = new PersonaApi({ ...clientOptions, maxRetries: 0 });
+    // The services' clock and random source drive the retry loop too (the 403 budget, the backoff jitter),
+    // so the redemption path reads neither Date.now nor Math.random.
+    now: () => clock().getTime(),
+    random,
+    onAttempt: logAttemptsTo(logger),
+  });
   const keySupply =
     options.encryption === 'per-relay' ? new EncryptionKeySupply({ modulusBits: options.perRelayKeyBits }) : undefined;
   // One signal ends every background loop and wait; `close()` aborts it before awaiting them.
@@ -115,7 +112,7 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
   const claims = new ClaimService({
     options,
     storage,
-    api: redemptionApi,
+    api,
     secretBox,
     sessions,
     passes,
@@ -159,7 +156,6 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
       keySupply?.close();
       await engine.close();
       api.close();
-      redemptionApi.close();
     },
   };
 }
@@ -167,4 +163,16 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
 /** Uniform in [0, 1) with 48 random bits from the CSPRNG. */
 function secureRandom(): number {
   return randomBytes(6).readUIntBE(0, 6) / 2 ** 48;
+}
+
+/** The retry policy configured in the options. */
+function retryPolicyOf(options: ResolvedRelayOptions): RetryPolicy {
+  return {
+    maxRetries: options.maxRetries,
+    baseDelayMs: options.retryBaseDelayMs,
+    maxDelayMs: options.retryMaxDelayMs,
+    rateLimitMaxWaitMs: options.rateLimitMaxWaitMs,
+    forbiddenRetryBudgetMs: options.forbiddenRetryBudgetMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+  };
 }

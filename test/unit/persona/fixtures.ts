@@ -26,8 +26,9 @@ export interface TestClient {
   readonly events: AttemptEvent[];
 }
 
+/** `overrides.retry` is merged into the test default (a 2 s timeout), the rest replaces it. */
 export function createTestClient(
-  server: TestServer,
+  server: Pick<TestServer, 'baseUrl'>,
   overrides: Partial<PersonaApiOptions> = {},
 ): TestClient {
   const delays: number[] = [];
@@ -35,13 +36,13 @@ export function createTestClient(
   const api = new PersonaApi({
     baseUrl: server.baseUrl,
     apiKey: API_KEY,
-    requestTimeoutMs: 2_000,
     sleep: async (ms) => {
       delays.push(ms);
     },
     random: () => 0.5,
     onAttempt: (event) => events.push(event),
     ...overrides,
+    retry: { requestTimeoutMs: 2_000, ...overrides.retry },
   });
   return { api, delays, events };
 }

@@ -2,7 +2,14 @@ import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NEUTRAL_USER_AGENT, createPersonaTransports, postJson } from '../../../src/core/persona/index.js';
+import {
+  MAX_RESPONSE_BYTES,
+  PersonaApi,
+  PersonaTransportError,
+  RESPONSE_TOO_LARGE,
+  createPersonaTransports,
+  type PersonaHttpRequest,
+} from '../../../src/core/persona/index.js';
 import { startTestServer, type TestServer } from './http-test-server.js';
 import { API_KEY, BLINDED, IDEMPOTENCY_KEY, REDEMPTION, createTestClient } from './fixtures.js';
 
@@ -122,24 +129,35 @@ describe('connection separation', () => {
   });
 });
 
-describe('createPersonaTransports', () => {
-  it('has no identified transport without an API key', () => {
+describe('createPersonaTransports (axios)', () => {
+  const post = (path: string, headers: Record<string, string> = {}): PersonaHttpRequest => ({
+    method: 'POST',
+    path,
+    headers,
+    body: '{"a":1}',
+  });
+
+  it('sends the method, path, headers and body as given, and returns status, headers and body text', async () => {
     const transports = createPersonaTransports({ baseUrl: server.baseUrl });
     try {
-      expect(transports.identified).toBeUndefined();
+      server.script({ status: 418, headers: { 'Request-Id': 'req_1', 'X-Twice': ['a', 'b'] }, body: 'teapot' });
+      const response = await transports.anonymous.send(post('/api/x', { 'User-Agent': 'node', 'X-One': '1' }));
+      expect(response).toMatchObject({ status: 418, bodyText: 'teapot' });
+      expect(response.headers).toMatchObject({ 'request-id': 'req_1', 'x-twice': 'a, b' });
+      const [request] = server.requests;
+      expect(request).toMatchObject({ method: 'POST', url: '/api/x', body: '{"a":1}' });
+      // The caller's User-Agent replaces axios' own, which would name the library.
+      expect(request!.headers).toMatchObject({ 'user-agent': 'node', 'x-one': '1' });
     } finally {
       transports.close();
     }
   });
 
   it('does not follow redirects and hands back the 3xx', async () => {
-    const transports = createPersonaTransports({ baseUrl: server.baseUrl, apiKey: API_KEY });
+    const transports = createPersonaTransports({ baseUrl: server.baseUrl });
     try {
       server.script({ status: 307, headers: { location: `${server.baseUrl}/elsewhere` } });
-      const response = await postJson(transports.identified!, 'create-privacy-pass', {
-        path: '/api/v1/privacy-passes',
-        body: '{}',
-      });
+      const response = await transports.identified.send(post('/api/v1/privacy-passes'));
       expect(response.status).toBe(307);
       expect(server.requests.map((request) => request.url)).toEqual(['/api/v1/privacy-passes']);
     } finally {
@@ -147,16 +165,79 @@ describe('createPersonaTransports', () => {
     }
   });
 
-  it('replaces axios’ User-Agent on both transports', async () => {
-    const transports = createPersonaTransports({ baseUrl: server.baseUrl, apiKey: API_KEY });
+  it('rejects a body over MAX_RESPONSE_BYTES with RESPONSE_TOO_LARGE', async () => {
+    const transports = createPersonaTransports({ baseUrl: server.baseUrl });
     try {
-      server.setFallback({ status: 200, body: {} });
-      await postJson(transports.identified!, 'create-privacy-pass', { path: '/a', body: '{}' });
-      await postJson(transports.anonymous, 'create-relay', { path: '/b', body: '{}' });
-      expect(server.requests.map((request) => request.headers['user-agent'])).toEqual([
-        NEUTRAL_USER_AGENT,
-        NEUTRAL_USER_AGENT,
-      ]);
+      server.script({ status: 200, body: 'x'.repeat(MAX_RESPONSE_BYTES + 1) });
+      const error = await transports.anonymous.send(post('/a')).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(PersonaTransportError);
+      expect((error as PersonaTransportError).reason).toBe(RESPONSE_TOO_LARGE);
+    } finally {
+      transports.close();
+    }
+  });
+
+  it('rejects a refused connection with the system error code only', async () => {
+    const address = server.baseUrl;
+    await server.close();
+    const transports = createPersonaTransports({ baseUrl: address });
+    try {
+      const error = await transports.anonymous
+        .send(post('/a', { Authorization: `Bearer ${API_KEY}` }))
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(PersonaTransportError);
+      expect((error as PersonaTransportError).reason).toBe('ECONNREFUSED');
+      expect(JSON.stringify(error)).not.toContain(API_KEY);
+      expect((error as Error).cause).toBeUndefined();
+    } finally {
+      transports.close();
+      server = await startTestServer();
+    }
+  });
+
+  it('ignores proxy environment variables', async () => {
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy };
+    // Nothing listens on port 9: a transport that honoured the variable would fail.
+    process.env.HTTP_PROXY = 'http://127.0.0.1:9';
+    process.env.http_proxy = 'http://127.0.0.1:9';
+    const transports = createPersonaTransports({ baseUrl: server.baseUrl });
+    try {
+      server.script({ status: 204 });
+      await expect(transports.anonymous.send(post('/a'))).resolves.toMatchObject({ status: 204 });
+    } finally {
+      transports.close();
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+});
+
+describe('PersonaApi over injected transports', () => {
+  it('leaves them open on close()', async () => {
+    const transports = createPersonaTransports({ baseUrl: server.baseUrl });
+    const api = new PersonaApi({ transports, apiKey: API_KEY, retry: { maxRetries: 0 } });
+    try {
+      server.setFallback({ status: 200, body: CHALLENGE_BODY });
+      await api.requestChallenge({ claimType: 'x', sandbox: false });
+      api.close();
+      await expect(transports.anonymous.send({ method: 'POST', path: '/a', headers: {}, body: '{}' })).resolves.toMatchObject({
+        status: 200,
+      });
+    } finally {
+      transports.close();
+    }
+  });
+
+  it('refuses options that only configure the default transports', () => {
+    const transports = createPersonaTransports({ baseUrl: server.baseUrl });
+    try {
+      expect(() => new PersonaApi({ transports, baseUrl: server.baseUrl })).toThrow(TypeError);
+      expect(() => new PersonaApi({ transports, anonymousAgent: new http.Agent() })).toThrow(TypeError);
+      expect(() => new PersonaApi({ transports: { anonymous: transports.anonymous } as never })).toThrow(
+        /transports\.identified/,
+      );
     } finally {
       transports.close();
     }

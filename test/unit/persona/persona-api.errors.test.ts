@@ -22,7 +22,7 @@ let api: PersonaApi;
 
 beforeEach(async () => {
   server = await startTestServer();
-  api = createTestClient(server, { maxRetries: 1 }).api;
+  api = createTestClient(server, { retry: { maxRetries: 1 } }).api;
 });
 
 afterEach(async () => {
@@ -225,7 +225,7 @@ describe('no secret ever appears in an error', () => {
   });
 
   it('timeouts', async () => {
-    const impatient = createTestClient(server, { requestTimeoutMs: 30, maxRetries: 0 });
+    const impatient = createTestClient(server, { retry: { requestTimeoutMs: 30, maxRetries: 0 } });
     try {
       server.setFallback({ action: 'hang' });
       expectNoSecrets(

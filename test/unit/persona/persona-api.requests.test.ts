@@ -267,7 +267,13 @@ describe('options', () => {
 
   it('rejects misuse with TypeError and sends nothing', async () => {
     expect(() => new PersonaApi({ baseUrl: 'ftp://example.com' })).toThrow(TypeError);
-    expect(() => new PersonaApi({ baseUrl: server.baseUrl, maxRetries: -1 })).toThrow(TypeError);
+    expect(() => new PersonaApi({ baseUrl: server.baseUrl, retry: { maxRetries: -1 } })).toThrow(TypeError);
+    expect(() => new PersonaApi({ baseUrl: server.baseUrl, retry: { requestTimeoutMs: 0 } })).toThrow(TypeError);
+    // A flat name from the relay options put into the policy is a mistake, not a setting to ignore.
+    expect(
+      () => new PersonaApi({ baseUrl: server.baseUrl, retry: { retryBaseDelayMs: 10 } as unknown as { maxRetries: number } }),
+    ).toThrow(/retry\.retryBaseDelayMs/);
+    expect(() => new PersonaApi({})).toThrow(TypeError);
     expect(() => new PersonaApi({ baseUrl: server.baseUrl, apiKey: 'bad key\n' })).toThrow(TypeError);
     await expect(api.generateClaim({ ...REDEMPTION, token: 'a"b' }, { idempotencyKey: IDEMPOTENCY_KEY })).rejects.toThrow(
       TypeError,
@@ -280,6 +286,9 @@ describe('options', () => {
     ).rejects.toThrow(TypeError);
     await expect(
       api.createRelay({ claimType: '', encryptionKeyPem: null, sandbox: false }),
+    ).rejects.toThrow(TypeError);
+    await expect(
+      api.requestChallenge({ claimType: 'x', sandbox: false }, { beforeAttempt: 'no' as unknown as () => Promise<void> }),
     ).rejects.toThrow(TypeError);
     expect(server.requests).toHaveLength(0);
   });

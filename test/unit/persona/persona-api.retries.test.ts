@@ -38,7 +38,7 @@ const redeem = (signal?: AbortSignal) =>
 const issue = () => api.createPrivacyPass(BLINDED, { idempotencyKey: IDEMPOTENCY_KEY });
 
 describe('ambiguous outcomes are retried with the same key and body', () => {
-  it.each([500, 502, 503, 504, 409, 429])('generate-claim after %i', async (status) => {
+  it.each([500, 502, 503, 504, 507, 409, 429])('generate-claim after %i', async (status) => {
     server.script(failure(status), CLAIM_OK);
     await expect(redeem()).resolves.toMatchObject({ tokenConsumed: true });
     expect(server.requests).toHaveLength(2);
@@ -86,8 +86,8 @@ describe('backoff', () => {
     expect(client.events[0]).toMatchObject({ operation: 'generate-claim', status: 503, delayMs: 150 });
   });
 
-  it('caps the delay at retryMaxDelayMs and honours maxRetries', async () => {
-    const capped = createTestClient(server, { maxRetries: 5, retryMaxDelayMs: 500, random: () => 0 });
+  it('caps the delay at maxDelayMs and honours maxRetries', async () => {
+    const capped = createTestClient(server, { retry: { maxRetries: 5, maxDelayMs: 500 }, random: () => 0 });
     try {
       server.setFallback(failure(500));
       await expect(capped.api.generateClaim(REDEMPTION, { idempotencyKey: IDEMPOTENCY_KEY })).rejects.toThrow(
@@ -101,7 +101,7 @@ describe('backoff', () => {
   });
 
   it('maxRetries: 0 makes a single attempt', async () => {
-    const once = createTestClient(server, { maxRetries: 0 });
+    const once = createTestClient(server, { retry: { maxRetries: 0 } });
     try {
       server.setFallback(failure(503));
       await expect(once.api.createPrivacyPass(BLINDED, { idempotencyKey: IDEMPOTENCY_KEY })).rejects.toThrow(
@@ -142,7 +142,7 @@ describe('429', () => {
 });
 
 describe('final outcomes', () => {
-  it.each([400, 401, 404, 422])('%i is not retried', async (status) => {
+  it.each([400, 401, 404, 422, 501, 505])('%i is not retried', async (status) => {
     server.script(failure(status), failure(status));
     await expect(redeem()).rejects.toMatchObject({ status });
     await expect(issue()).rejects.toMatchObject({ status });
@@ -167,7 +167,7 @@ describe('403 on generate-claim', () => {
   it('becomes final once more than forbiddenRetryBudgetMs have passed since the first attempt', async () => {
     let clock = 1_000_000;
     const timed = createTestClient(server, {
-      maxRetries: 10,
+      retry: { maxRetries: 10 },
       now: () => clock,
       // Each wait moves the clock 6 s: attempts at 0 s, 6 s, 12 s.
       sleep: async () => {
@@ -220,7 +220,7 @@ describe('transport failures', () => {
   });
 
   it('an unanswered attempt times out, is retried, then surfaces as PERSONA_TRANSPORT', async () => {
-    const impatient = createTestClient(server, { requestTimeoutMs: 50, maxRetries: 2 });
+    const impatient = createTestClient(server, { retry: { requestTimeoutMs: 50, maxRetries: 2 } });
     try {
       server.setFallback({ action: 'hang' });
       const error = await impatient.api
@@ -243,7 +243,7 @@ describe('transport failures', () => {
   it('a refused connection is a PERSONA_TRANSPORT error', async () => {
     const address = server.baseUrl;
     await server.close();
-    const offline = createTestClient({ ...server, baseUrl: address }, { maxRetries: 1 });
+    const offline = createTestClient({ baseUrl: address }, { retry: { maxRetries: 1 } });
     try {
       const error = await offline.api
         .requestChallenge({ claimType: 'x', sandbox: false })
@@ -296,7 +296,7 @@ describe('cancellation', () => {
   it('the default sleep is cut short by an abort', async () => {
     const controller = new AbortController();
     // No injected sleep: the real timer-based one, asked to wait a minute.
-    const real = createTestClient(server, { retryBaseDelayMs: 60_000, retryMaxDelayMs: 60_000, sleep: undefined });
+    const real = createTestClient(server, { retry: { baseDelayMs: 60_000, maxDelayMs: 60_000 }, sleep: undefined });
     try {
       server.setFallback(failure(503));
       const pending = real.api
@@ -364,6 +364,7 @@ describe('onAttempt', () => {
           status: 502,
           outcome: 'retry',
           errorCode: RelayErrorCode.PERSONA_API,
+          failure: 'ambiguous',
           delayMs: 150,
         },
         { operation: 'generate-claim', attempt: 2, status: 200, outcome: 'success' },

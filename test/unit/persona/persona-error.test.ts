@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RelayError, RelayErrorCode } from '../../../src/core/errors.js';
-import { PersonaApiError, isAmbiguousFailure, type PersonaOperation } from '../../../src/core/persona/index.js';
+import { PersonaApiError, classifyPersonaFailure, type PersonaOperation } from '../../../src/core/persona/index.js';
 
 const apiError = (status: number, operation: PersonaOperation = 'generate-claim') =>
   new PersonaApiError({ operation, status, title: 'x' });
@@ -14,47 +14,56 @@ const OPERATIONS: readonly PersonaOperation[] = [
   'generate-claim',
 ];
 
-describe('isAmbiguousFailure', () => {
+describe('classifyPersonaFailure', () => {
   it.each([
-    [409, true],
-    [429, true],
-    [500, true],
-    [502, true],
-    [503, true],
-    [504, true],
-    [400, false],
-    [401, false],
-    [404, false],
-    [422, false],
-    [501, false],
-    [307, false],
-  ])('status %i → %s on every operation', (status, expected) => {
+    [409, 'ambiguous'],
+    [429, 'ambiguous'],
+    [500, 'ambiguous'],
+    [502, 'ambiguous'],
+    [503, 'ambiguous'],
+    [504, 'ambiguous'],
+    // Other server errors say nothing about whether the request ran: the key is kept.
+    [507, 'ambiguous'],
+    [599, 'ambiguous'],
+    // The server did not implement the method or the HTTP version: it never ran the request.
+    [501, 'final'],
+    [505, 'final'],
+    [400, 'final'],
+    [401, 'final'],
+    [404, 'final'],
+    [408, 'final'],
+    [422, 'final'],
+    [307, 'final'],
+  ] as const)('status %i → %s on every operation', (status, expected) => {
     for (const operation of OPERATIONS) {
-      expect(isAmbiguousFailure(apiError(status, operation), operation)).toBe(expected);
+      expect(classifyPersonaFailure(apiError(status, operation), operation)).toBe(expected);
     }
   });
 
-  it('403 is ambiguous on generate-claim only', () => {
+  it('403 is forbidden (retried within its budget) on generate-claim, final elsewhere', () => {
     for (const operation of OPERATIONS) {
-      expect(isAmbiguousFailure(apiError(403, operation), operation)).toBe(operation === 'generate-claim');
+      expect(classifyPersonaFailure(apiError(403, operation), operation)).toBe(
+        operation === 'generate-claim' ? 'forbidden' : 'final',
+      );
     }
   });
 
   it.each([
-    [RelayErrorCode.PERSONA_TRANSPORT, true],
-    [RelayErrorCode.PERSONA_PROTOCOL, true],
-    [RelayErrorCode.ABORTED, true],
-    [RelayErrorCode.INVALID_TOKEN, false],
-    [RelayErrorCode.STORAGE, false],
-  ])('%s → %s', (code, expected) => {
-    expect(isAmbiguousFailure(relayError(code), 'generate-claim')).toBe(expected);
-    expect(isAmbiguousFailure(relayError(code), 'create-privacy-pass')).toBe(expected);
+    [RelayErrorCode.PERSONA_TRANSPORT, 'ambiguous'],
+    [RelayErrorCode.PERSONA_PROTOCOL, 'ambiguous'],
+    // A cancelled request may still have reached Persona.
+    [RelayErrorCode.ABORTED, 'ambiguous'],
+    [RelayErrorCode.INVALID_TOKEN, 'unknown'],
+    [RelayErrorCode.STORAGE, 'unknown'],
+  ] as const)('%s → %s', (code, expected) => {
+    expect(classifyPersonaFailure(relayError(code), 'generate-claim')).toBe(expected);
+    expect(classifyPersonaFailure(relayError(code), 'create-privacy-pass')).toBe(expected);
   });
 
-  it('anything that is not a RelayError is not', () => {
-    expect(isAmbiguousFailure(new TypeError('x'), 'generate-claim')).toBe(false);
-    expect(isAmbiguousFailure('boom', 'generate-claim')).toBe(false);
-    expect(isAmbiguousFailure(undefined, 'generate-claim')).toBe(false);
+  it('anything that is not a RelayError is unknown', () => {
+    expect(classifyPersonaFailure(new TypeError('x'), 'generate-claim')).toBe('unknown');
+    expect(classifyPersonaFailure('boom', 'generate-claim')).toBe('unknown');
+    expect(classifyPersonaFailure(undefined, 'generate-claim')).toBe('unknown');
   });
 });
 

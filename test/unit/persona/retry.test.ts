@@ -62,7 +62,7 @@ describe('runWithRetries', () => {
     expect((error as RelayError).context).toEqual({ operation: 'create-relay', reason: 'TIMEOUT', timeoutMs: 10 });
   });
 
-  it('does not retry errors that are not ambiguous, and passes them through unchanged', async () => {
+  it('does not retry errors that are not outcomes of the request, and passes them through unchanged', async () => {
     const events: AttemptEvent[] = [];
     const original = new TypeError('bug');
     let attempts = 0;
@@ -77,7 +77,7 @@ describe('runWithRetries', () => {
     ).catch((caught: unknown) => caught);
     expect(error).toBe(original);
     expect(attempts).toBe(1);
-    expect(events).toEqual([{ operation: 'generate-claim', attempt: 1, outcome: 'final' }]);
+    expect(events).toEqual([{ operation: 'generate-claim', attempt: 1, outcome: 'final', failure: 'unknown' }]);
   });
 
   it('retries a 403 only on generate-claim', async () => {
@@ -111,5 +111,103 @@ describe('abortableSleep', () => {
     controller.abort(new Error('stop'));
     await expect(pending).rejects.toThrow('stop');
     await expect(abortableSleep(1, AbortSignal.abort(new Error('early')))).rejects.toThrow('early');
+  });
+});
+
+describe('runWithRetries hooks', () => {
+  const environment: RetryEnvironment = { sleep: async () => {}, random: () => 0, now: () => 0 };
+  const unavailable = () => new PersonaApiError({ operation: 'generate-claim', status: 503, title: 'Service Unavailable' });
+
+  it('runs beforeAttempt before every attempt, with its number', async () => {
+    const log: string[] = [];
+    const value = await runWithRetries(
+      'generate-claim',
+      async () => {
+        log.push('send');
+        if (log.length < 4) throw unavailable();
+        return { status: 200, value: 'claim' };
+      },
+      DEFAULT_RETRY_POLICY,
+      environment,
+      {
+        beforeAttempt: async (attempt) => {
+          log.push(`before ${attempt}`);
+        },
+      },
+    );
+    expect(value).toBe('claim');
+    expect(log).toEqual(['before 1', 'send', 'before 2', 'send']);
+  });
+
+  it('stops when beforeAttempt throws: its error unchanged, nothing sent, nothing retried', async () => {
+    const refusal = new Error('lease lost');
+    let sent = 0;
+    const events: AttemptEvent[] = [];
+    const error = await runWithRetries(
+      'generate-claim',
+      async () => {
+        sent += 1;
+        throw unavailable();
+      },
+      DEFAULT_RETRY_POLICY,
+      { ...environment, onAttempt: (event) => events.push(event) },
+      {
+        beforeAttempt: async (attempt) => {
+          if (attempt === 2) throw refusal;
+        },
+      },
+    ).catch((caught: unknown) => caught);
+    expect(error).toBe(refusal);
+    expect(sent).toBe(1);
+    expect(events.map((event) => event.outcome)).toEqual(['retry']);
+  });
+
+  it('sends nothing when the caller aborts while beforeAttempt runs', async () => {
+    const controller = new AbortController();
+    let sent = 0;
+    const error = await runWithRetries(
+      'generate-claim',
+      async () => {
+        sent += 1;
+        return { status: 200, value: 'claim' };
+      },
+      DEFAULT_RETRY_POLICY,
+      environment,
+      {
+        signal: controller.signal,
+        beforeAttempt: async () => controller.abort(),
+      },
+    ).catch((caught: unknown) => caught);
+    expect(isRelayError(error, RelayErrorCode.ABORTED)).toBe(true);
+    expect(sent).toBe(0);
+  });
+
+  it('reports every attempt to the environment and to the call, with what the failure says', async () => {
+    const fromEnvironment: AttemptEvent[] = [];
+    const fromCall: AttemptEvent[] = [];
+    let attempts = 0;
+    await runWithRetries(
+      'generate-claim',
+      async () => {
+        attempts += 1;
+        if (attempts === 1) throw unavailable();
+        if (attempts === 2) throw new PersonaApiError({ operation: 'generate-claim', status: 403, title: 'Forbidden' });
+        return { status: 200, value: 'claim' };
+      },
+      DEFAULT_RETRY_POLICY,
+      { ...environment, onAttempt: (event) => fromEnvironment.push(event) },
+      {
+        onAttempt: (event) => {
+          fromCall.push(event);
+          throw new Error('a broken observer changes nothing');
+        },
+      },
+    );
+    expect(fromCall).toEqual(fromEnvironment);
+    expect(fromCall.map((event) => [event.outcome, event.failure])).toEqual([
+      ['retry', 'ambiguous'],
+      ['retry', 'forbidden'],
+      ['success', undefined],
+    ]);
   });
 });
