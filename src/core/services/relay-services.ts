@@ -23,7 +23,8 @@ export interface RelayServicesInit {
   /** Clock for expiry decisions; injectable for tests. */
   readonly clock?: () => Date;
   /**
-   * Uniform random number in [0, 1) for the jitter that hides issuance timing; injectable for tests.
+   * Uniform random number in [0, 1) for the jitter that hides issuance timing and for the retry
+   * backoff; injectable for tests.
    * Default: drawn from the operating system's CSPRNG, so the jitter cannot be predicted.
    */
   readonly random?: () => number;
