@@ -92,7 +92,7 @@ interface Flight {
  *    they join the running call, across instances they wait for the lease
  *    holder; a waiter never sends its own request;
  * 4. only ambiguous outcomes (transport error, timeout, undecodable 2xx, 409,
- *    429, 5xx, and 403 within `forbiddenRetryBudgetMs`) are retried, with
+ *    429, 5xx, and 403 within `retry.forbiddenRetryBudgetMs`) are retried, with
  *    backoff and `RateLimit-Reset`; when the retries run out the record stays
  *    PENDING with its key for the next call or {@link ClaimService.resumeStale};
  * 5. the response, the pass state and the claim are committed together;
@@ -238,7 +238,7 @@ export class ClaimService {
    * Starts a redemption (committing its record before anything is sent) or
    * finds the session's existing one: the stored claim when it succeeded, the
    * record to drive when it is PENDING and nobody holds its lease; otherwise
-   * waits for the lease holder, up to `redemptionWaitMs`.
+   * waits for the lease holder, up to `redemption.waitMs`.
    */
   private async nextRedemption(
     session: RelaySessionRecord,
@@ -247,7 +247,7 @@ export class ClaimService {
   ): Promise<Redemption | { claim: RedeemedClaim }> {
     const { storage, clock, options } = this.deps;
     let issuedOnDemand = false;
-    const waitUntil = clock().getTime() + options.redemptionWaitMs;
+    const waitUntil = clock().getTime() + options.redemption.waitMs;
     for (;;) {
       signal?.throwIfAborted();
       const now = clock();
@@ -390,7 +390,7 @@ export class ClaimService {
   private async startAttempt(session: RelaySessionRecord, record: RedemptionRecord, owner: string): Promise<void> {
     const { storage, clock, options } = this.deps;
     const now = clock();
-    if (now.getTime() - record.createdAt.getTime() > options.replayWindowMs) {
+    if (now.getTime() - record.createdAt.getTime() > options.redemption.replayWindowMs) {
       const current = await storage.redemptions.get(record.key);
       // A live lease of someone else's means they are mid-request: their outcome decides.
       if (current && current.leaseOwner !== owner && !leaseIsFree(current, now)) throw new LeaseLost();
@@ -485,7 +485,7 @@ function leaseIsFree(record: RedemptionRecord, now: Date): boolean {
 }
 
 function leaseEnd(now: Date, options: ResolvedRelayOptions): Date {
-  return new Date(now.getTime() + options.redemptionLeaseMs);
+  return new Date(now.getTime() + options.redemption.leaseMs);
 }
 
 function toClaimResult(claim: VerifiedClaimRecord): RedeemedClaim {

@@ -1,5 +1,5 @@
 import type { ResolvedRelayOptions } from '../config/index.js';
-import type { GenerateClaimInput, GeneratedClaim, PersonaApi, RetryPolicy } from '../persona/index.js';
+import type { GenerateClaimInput, GeneratedClaim, PersonaApi } from '../persona/index.js';
 import { abortableSleep, runWithRetries } from '../persona/index.js';
 import { mayHaveBeenProcessed } from './redemption-failures.js';
 
@@ -54,20 +54,8 @@ export function sendRedemption(request: SendRedemptionInput): Promise<GeneratedC
         throw error;
       }
     },
-    retryPolicyOf(options),
+    options.retry,
     { sleep: abortableSleep, random: Math.random, now: Date.now },
     signal,
   );
-}
-
-/** The retry policy configured in the options. */
-export function retryPolicyOf(options: ResolvedRelayOptions): RetryPolicy {
-  return {
-    maxRetries: options.maxRetries,
-    baseDelayMs: options.retryBaseDelayMs,
-    maxDelayMs: options.retryMaxDelayMs,
-    rateLimitMaxWaitMs: options.rateLimitMaxWaitMs,
-    forbiddenRetryBudgetMs: options.forbiddenRetryBudgetMs,
-    requestTimeoutMs: options.requestTimeoutMs,
-  };
 }

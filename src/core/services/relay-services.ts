@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import type { ResolvedRelayOptions } from '../config/index.js';
 import type { BlindRsaEngine } from '../crypto/index.js';
 import { createBlindRsaEngine, EncryptionKeySupply, SecretBox } from '../crypto/index.js';
-import { RelayError, RelayErrorCode } from '../errors.js';
 import type { RelayLogger } from '../logger.js';
 import { createConsoleLogger, describeError } from '../logger.js';
 import { PersonaApi } from '../persona/index.js';
@@ -66,28 +65,16 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
   const { options, storage } = init;
   const logger = init.logger ?? createConsoleLogger();
   const clock = init.clock ?? (() => new Date());
-  if (!options.apiKey) {
-    throw new RelayError(RelayErrorCode.INVALID_CONFIG, 'apiKey: a Persona API key is required to issue Privacy Passes', {
-      context: { problems: ['apiKey: required'] },
-    });
-  }
-  if (!options.storageKeys || !options.storageKeyId) {
-    throw new RelayError(
-      RelayErrorCode.INVALID_CONFIG,
-      'storageKey: a 32-byte base64 key (RELAY_STORAGE_KEY) is required to encrypt relay secrets and passes at rest',
-      { context: { problems: ['storageKey: required'] } },
-    );
-  }
   const secretBox = SecretBox.fromBase64Keys(options.storageKeys, options.storageKeyId);
   const engine = init.engine ?? createBlindRsaEngine(options.blindRsaEngine);
   const clientOptions = {
     baseUrl: options.apiUrl,
-    requestTimeoutMs: options.requestTimeoutMs,
-    maxRetries: options.maxRetries,
-    retryBaseDelayMs: options.retryBaseDelayMs,
-    retryMaxDelayMs: options.retryMaxDelayMs,
-    rateLimitMaxWaitMs: options.rateLimitMaxWaitMs,
-    forbiddenRetryBudgetMs: options.forbiddenRetryBudgetMs,
+    requestTimeoutMs: options.retry.requestTimeoutMs,
+    maxRetries: options.retry.maxRetries,
+    retryBaseDelayMs: options.retry.baseDelayMs,
+    retryMaxDelayMs: options.retry.maxDelayMs,
+    rateLimitMaxWaitMs: options.retry.rateLimitMaxWaitMs,
+    forbiddenRetryBudgetMs: options.retry.forbiddenRetryBudgetMs,
     anonymousUserAgent: options.anonymousUserAgent,
     anonymousAgent: init.anonymousAgent,
     personaVersion: options.personaVersion,

@@ -26,7 +26,7 @@ export interface RefillReport {
 }
 
 /**
- * Keeps `poolSize` usable passes per (environment, claim type) ready in
+ * Keeps `pool.size` usable passes per (environment, claim type) ready in
  * `pool` issuance mode. Refill rounds run at randomized intervals and the
  * passes of one round are issued at randomized gaps, so Persona's view of
  * issuance times follows the pool's clock, not any user's activity.
@@ -97,9 +97,9 @@ export class TokenPool {
       // database that refill at the same time then see each other's passes, so together they overfill
       // the pool by at most one pass per extra instance instead of by a whole round each.
       // Bounded per round, in case redemptions drain the pool as fast as it fills.
-      for (let round = 0; round < options.poolSize && !this.stopped && (await this.depth(claimType)) < options.poolSize; round += 1) {
-        if (spread) await sleep(this.random() * options.poolIssueSpreadMs);
-        if (this.stopped || (await this.depth(claimType)) >= options.poolSize) break;
+      for (let round = 0; round < options.pool.size && !this.stopped && (await this.depth(claimType)) < options.pool.size; round += 1) {
+        if (spread) await sleep(this.random() * options.pool.issueSpreadMs);
+        if (this.stopped || (await this.depth(claimType)) >= options.pool.size) break;
         try {
           // A random pause between the anonymous challenge and the identified signing call keeps the two unpaired.
           await this.deps.passes.issue({
@@ -123,7 +123,7 @@ export class TokenPool {
     this.timer = setTimeout(() => {
       void this.refill({ spread: true }).finally(() => {
         // Next round at a random point in [0.5, 1.5) × the interval.
-        this.schedule(this.deps.options.poolRefillIntervalMs * (0.5 + this.random()));
+        this.schedule(this.deps.options.pool.refillIntervalMs * (0.5 + this.random()));
       });
     }, delayMs);
     this.timer.unref();
