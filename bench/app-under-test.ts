@@ -10,16 +10,17 @@ export const BENCH_CLAIM_TYPE = 'age_over18_verified';
 
 export function benchServices(apiUrl: string, storage: RelayStorage, options: RelayOptions = {}): RelayServices {
   return createRelayServices({
-    options: resolveRelayOptions({
-      apiKey: BENCH_API_KEY,
-      apiUrl,
-      storageKey: randomBytes(32).toString('base64'),
-      claimType: BENCH_CLAIM_TYPE,
-      issuanceJitterMs: 0,
-      sessionsPerHour: 1_000_000,
-      sessionsPerSubjectPerHour: 1_000_000,
-      ...options,
-    }),
+    options: resolveRelayOptions(
+      {
+        apiKey: BENCH_API_KEY,
+        apiUrl,
+        storageKey: randomBytes(32).toString('base64'),
+        claimType: BENCH_CLAIM_TYPE,
+        issuanceJitterMs: 0,
+        limits: { sessionsPerHour: 1_000_000, sessionsPerSubjectPerHour: 1_000_000 },
+      },
+      options,
+    ),
     storage,
     logger: silentLogger,
   });

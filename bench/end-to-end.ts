@@ -105,7 +105,7 @@ async function runScenario(apiUrl: string, scenario: FlowScenario, postgresUrl: 
   const options: RelayOptions = {
     encryption: scenario.encryption,
     issuance: scenario.issuance,
-    poolSize: sequentialFlows + concurrentFlows + 2,
+    pool: { size: sequentialFlows + concurrentFlows + 2 },
     ...(scenario.encryption === 'static' ? staticKeyOptions() : {}),
   };
   const services = benchServices(apiUrl, database.storage, options);

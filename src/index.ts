@@ -9,9 +9,10 @@
  *
  * @example
  * ```ts
- * import { createMemoryStorage, createRelayServices, resolveRelayOptions } from 'persona-relay';
+ * import { createMemoryStorage, createRelayServices, loadOptionsFromEnv, resolveRelayOptions } from 'persona-relay';
  *
- * const services = createRelayServices({ options: resolveRelayOptions(), storage: createMemoryStorage() });
+ * const options = resolveRelayOptions(loadOptionsFromEnv()); // PERSONA_API_KEY, RELAY_STORAGE_KEY, …
+ * const services = createRelayServices({ options, storage: createMemoryStorage() });
  * await services.start();
  * ```
  */

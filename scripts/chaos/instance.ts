@@ -14,22 +14,14 @@ import { createRelayServices } from '../../src/core/services/relay-services.js';
 import { createRelayDataSource, createTypeOrmStorage } from '../../src/typeorm/index.js';
 
 const name = process.env.INSTANCE_NAME ?? 'instance';
-const options = resolveRelayOptions({
-  ...loadOptionsFromEnv(),
+const options = resolveRelayOptions(loadOptionsFromEnv(), {
   // Short timeouts and leases so faults and crashes resolve within the run.
-  requestTimeoutMs: 1_500,
-  maxRetries: 2,
-  retryBaseDelayMs: 50,
-  retryMaxDelayMs: 400,
-  rateLimitMaxWaitMs: 2_000,
-  forbiddenRetryBudgetMs: 1_000,
-  redemptionLeaseMs: 4_000,
-  redemptionWaitMs: 6_000,
+  retry: { requestTimeoutMs: 1_500, maxRetries: 2, baseDelayMs: 50, maxDelayMs: 400, rateLimitMaxWaitMs: 2_000, forbiddenRetryBudgetMs: 1_000 },
+  redemption: { leaseMs: 4_000, waitMs: 6_000 },
   maintenanceIntervalMs: 1_000,
   issuanceJitterMs: 300,
   perRelayKeyBits: 2048,
-  sessionsPerSubjectPerHour: 1_000,
-  sessionsPerHour: 1_000_000,
+  limits: { sessionsPerSubjectPerHour: 1_000, sessionsPerHour: 1_000_000 },
 });
 const dataSource = await createRelayDataSource({ databaseUrl: options.databaseUrl }).initialize();
 const storage = createTypeOrmStorage(dataSource);

@@ -103,7 +103,7 @@ async function startApp(input: {
   };
   // The module resolves the same options again; doing it here first fails fast with one readable list of
   // problems, and tells the page the claim type and environment.
-  const resolved = resolveRelayOptions({ ...loadOptionsFromEnv(), ...core });
+  const resolved = resolveRelayOptions(loadOptionsFromEnv(), core);
   const natural = verificationFor(resolved.apiUrl);
   const verification = input.hostedFlow && natural.kind === 'widget' ? emulatorHostedFlow(resolved.apiUrl) : natural;
 

@@ -1,68 +1,34 @@
 import type { RelayOptions, ResolvedRelayOptions } from '../core/config/index.js';
 import { loadOptionsFromEnv, resolveRelayOptions } from '../core/config/index.js';
-import { RelayError, RelayErrorCode, isRelayError } from '../core/errors.js';
 import type { RelayStorage } from '../core/storage/index.js';
 import { createRelayDataSource, createTypeOrmStorage } from '../typeorm/index.js';
-import type { RelayModuleOptions } from './relay-module-options.js';
+import type { RelayModuleOptions, RelayModuleWiring } from './relay-module-options.js';
 
-/** Keys of {@link RelayModuleOptions} that wire the module rather than configure the core. */
-const WIRING_KEYS: ReadonlySet<string> = new Set([
-  'storage',
-  'dataSource',
-  'resolveSubject',
-  'anonymousVisitors',
-  'cookie',
-  'logger',
-  'anonymousAgent',
-  'engine',
-]);
+/** Keys of {@link RelayModuleOptions} that wire the module; the compiler keeps this list equal to {@link RelayModuleWiring}. */
+const WIRING_KEYS: ReadonlySet<string> = new Set(
+  Object.keys({
+    storage: true,
+    dataSource: true,
+    resolveSubject: true,
+    anonymousVisitors: true,
+    cookie: true,
+    logger: true,
+    anonymousAgent: true,
+    engine: true,
+  } satisfies Record<keyof RelayModuleWiring, true>),
+);
 
 /**
- * The core options of the module: the environment first, then what the
- * module was given (`undefined` values do not override). Every problem is
- * reported at once in one `INVALID_CONFIG` error, including the options the
- * module cannot run without (API key, storage key), which the core options
- * alone leave to the caller. Messages name options, never their values.
+ * The core options of the module: the environment first, then what the module
+ * was given, option by option (`undefined` values do not override). Every
+ * problem, missing API key and storage key included, is reported at once in
+ * one `INVALID_CONFIG` error; keys the module does not know are among them.
  *
  * @throws RelayError `INVALID_CONFIG` with one `option: problem` line per problem
  */
 export function resolveModuleOptions(moduleOptions: RelayModuleOptions | undefined): ResolvedRelayOptions {
-  const given = Object.fromEntries(
-    Object.entries(moduleOptions ?? {}).filter(([key, value]) => value !== undefined && !WIRING_KEYS.has(key)),
-  ) as RelayOptions;
-  const input: RelayOptions = { ...loadOptionsFromEnv(), ...given };
-  const problems: string[] = [];
-  let resolved: ResolvedRelayOptions | undefined;
-  try {
-    resolved = resolveRelayOptions(input);
-  } catch (error) {
-    if (!isRelayError(error, RelayErrorCode.INVALID_CONFIG)) throw error;
-    problems.push(...((error.context.problems as string[] | undefined) ?? [error.message]));
-  }
-  problems.push(...missingRequiredOptions(input));
-  if (problems.length > 0 || !resolved) {
-    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-    throw new RelayError(
-      RelayErrorCode.INVALID_CONFIG,
-      `Invalid persona-relay configuration (${count}):\n${problems.join('\n')}`,
-      { context: { problems } },
-    );
-  }
-  return resolved;
-}
-
-/** Options without a default that the module needs, when neither the options nor the environment give them. */
-function missingRequiredOptions(input: RelayOptions): string[] {
-  const missing: string[] = [];
-  if (isBlank(input.apiKey)) missing.push('apiKey: required to issue Privacy Passes (set PERSONA_API_KEY)');
-  if (isBlank(input.storageKey) && input.storageKeys === undefined) {
-    missing.push('storageKey: required to encrypt secrets at rest, base64 of 32 bytes (set RELAY_STORAGE_KEY)');
-  }
-  return missing;
-}
-
-function isBlank(value: unknown): boolean {
-  return value === undefined || value === null || value === '';
+  const given = Object.fromEntries(Object.entries(moduleOptions ?? {}).filter(([key]) => !WIRING_KEYS.has(key))) as RelayOptions;
+  return resolveRelayOptions(loadOptionsFromEnv(), given);
 }
 
 /** Storage plus how to release it if the module opened it. */

@@ -10,9 +10,12 @@ import type { SubjectCookieOptions } from '../http/subject-cookie.js';
 /**
  * Options of `RelayModule.forRoot()` / `forRootAsync()`: every
  * {@link RelayOptions} field (what you leave out is read from the environment,
- * see the README's configuration table) plus the wiring below.
+ * see the README's configuration table) plus the {@link RelayModuleWiring}.
  */
-export interface RelayModuleOptions extends RelayOptions {
+export interface RelayModuleOptions extends RelayOptions, RelayModuleWiring {}
+
+/** What wires the module rather than configures the core. */
+export interface RelayModuleWiring {
   /**
    * Storage. Default: TypeORM on `databaseUrl` (PostgreSQL) or embedded PGlite
    * in `dataDir`, with the shipped migrations. Pass a {@link RelayStorage} (for

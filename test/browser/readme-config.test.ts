@@ -25,9 +25,14 @@ describe('README configuration table', () => {
   it.each(Object.entries(RELAY_ENV_VARIABLES))('documents %s as %s', (option, variable) => {
     const row = rows.get(variable);
     expect(row, `no row for ${variable}`).toBeDefined();
-    expect(row).toContain(`\`${option}\``);
-    const fallback = (DEFAULT_RELAY_OPTIONS as Record<string, unknown>)[option];
+    expect(row).toContain(`| \`${option}\` |`);
+    // `retry.maxRetries` → DEFAULT_RELAY_OPTIONS.retry.maxRetries
+    const fallback = option.split('.').reduce<unknown>((defaults, key) => (defaults as Record<string, unknown> | undefined)?.[key], DEFAULT_RELAY_OPTIONS);
     if (fallback !== undefined) expect(row, `default of ${option}`).toContain(`\`${String(fallback)}\``);
+  });
+
+  it('finds the defaults of grouped options', () => {
+    expect(rows.get(RELAY_ENV_VARIABLES['retry.maxRetries'])).toContain(`\`${DEFAULT_RELAY_OPTIONS.retry.maxRetries}\``);
   });
 
   it('documents the demo-only PORT', () => {

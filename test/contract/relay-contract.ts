@@ -73,8 +73,8 @@ export function describeRelayContract(name: string, startApp: StartContractApp, 
         issuanceJitterMs: 0,
         perRelayKeyBits: 2048,
         // A redemption before the widget completed is answered 403 by Persona; don't retry it.
-        forbiddenRetryBudgetMs: 0,
-        sessionsPerSubjectPerHour: SESSIONS_PER_SUBJECT,
+        retry: { forbiddenRetryBudgetMs: 0 },
+        limits: { sessionsPerSubjectPerHour: SESSIONS_PER_SUBJECT },
         ...options.relayOptions,
       };
       app = await startApp({ relayOptions, storage: await options.store.open() });

@@ -50,7 +50,7 @@ function healthApp(relay: RelayModuleOptions): Type<unknown> {
   }
   @Module({ imports: [TerminusModule.forRoot()], controllers: [HealthController], providers: [RelayHealthIndicator] })
   class HealthModule {}
-  @Module({ imports: [RelayModule.forRoot({ ...testOptions(emulator.url), ...relay }), HealthModule] })
+  @Module({ imports: [RelayModule.forRoot(testOptions(emulator.url, relay)), HealthModule] })
   class AppModule {}
   return AppModule;
 }
@@ -75,7 +75,7 @@ describe('RelayHealthIndicator', () => {
   it('is degraded while a pool has no usable pass, and up again once it is refilled', async () => {
     // Persona fails every challenge request: the refill at startup issues nothing.
     await emulator.fault({ endpoint: 'challenge', mode: 'status', status: 500, times: 1_000 });
-    const { running, check } = await health({ storage: createMemoryStorage(), issuance: 'pool', poolSize: 2, maxRetries: 0 });
+    const { running, check } = await health({ storage: createMemoryStorage(), issuance: 'pool', pool: { size: 2 }, retry: { maxRetries: 0 } });
     const pool = running.app.get(TokenPool);
     await pool.refill();
     const starved = await check();

@@ -210,7 +210,7 @@ describe('RelayModule configuration', () => {
           issuance: 'pool',
           challengeSource: 'relay',
           encryption: 'static',
-          requestTimeoutMs: -1,
+          retry: { requestTimeoutMs: -1 },
         }),
       ],
     })
@@ -226,7 +226,7 @@ describe('RelayModule configuration', () => {
     expect(isRelayError(error, RelayErrorCode.INVALID_CONFIG)).toBe(true);
     const problems = (error as { context: { problems: string[] } }).context.problems;
     const options = problems.map((line) => line.split(':')[0]);
-    for (const option of ['apiKey', 'apiUrl', 'storageKey', 'staticPublicKeyPem', 'challengeSource', 'poolSize', 'cookieSecret', 'databaseUrl', 'requestTimeoutMs']) {
+    for (const option of ['apiKey', 'apiUrl', 'storageKey', 'staticPublicKeyPem', 'challengeSource', 'pool.size', 'cookieSecret', 'databaseUrl', 'retry.requestTimeoutMs']) {
       expect(options, `${option} in ${JSON.stringify(problems)}`).toContain(option);
     }
     const message = (error as Error).message;

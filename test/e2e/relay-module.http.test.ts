@@ -70,7 +70,7 @@ function appModule(apiUrl: string, database: { dataDir?: string; databaseUrl?: s
       RelayModule.forRoot({
         ...testOptions(apiUrl, {
           allowedClaimTypes: [CLAIM_TYPE, OTHER_CLAIM_TYPE],
-          sessionsPerSubjectPerHour: 3,
+          limits: { sessionsPerSubjectPerHour: 3 },
         }),
         ...database,
       }),

@@ -131,7 +131,7 @@ describe('parsers never throw anything but RelayError/TypeError', () => {
 
   it('configuration: random option objects and random environments', () => {
     const optionValue = fc.oneof(jsonValue, fc.string(), fc.integer(), fc.boolean());
-    const keys = ['apiKey', 'apiUrl', 'claimType', 'sandbox', 'storageKey', 'encryption', 'issuance', 'poolSize', 'challengeSource', 'cookieSecret', 'requestTimeoutMs', 'unknownOption'];
+    const keys = ['apiKey', 'apiUrl', 'claimType', 'sandbox', 'storageKey', 'encryption', 'issuance', 'pool', 'challengeSource', 'cookieSecret', 'retry', 'unknownOption'];
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...keys), optionValue), fc.dictionary(fc.constantFrom('PERSONA_API_KEY', 'RELAY_POOL_SIZE', 'RELAY_SANDBOX', 'RELAY_ENCRYPTION', 'RELAY_STORAGE_KEYS', 'RELAY_ALLOWED_CLAIM_TYPES'), fc.string()), (options, env) => {
         onlyRelayErrors(() => resolveRelayOptions(options as never));

@@ -41,7 +41,7 @@ function describeAbuse(name: string, startApp: StartContractApp): void {
       await emulator?.close();
     });
 
-    async function start(limits: Pick<RelayOptions, 'sessionsPerSubjectPerHour' | 'sessionsPerHour'>): Promise<ContractApp> {
+    async function start(limits: RelayOptions['limits']): Promise<ContractApp> {
       await emulator.reset();
       app = await startApp({
         relayOptions: {
@@ -52,8 +52,8 @@ function describeAbuse(name: string, startApp: StartContractApp): void {
           cookieSecret: TEST_COOKIE_SECRET,
           encryption: 'none',
           issuanceJitterMs: 0,
-          forbiddenRetryBudgetMs: 0,
-          ...limits,
+          retry: { forbiddenRetryBudgetMs: 0 },
+          limits,
         },
         storage: createMemoryStorage(),
       });

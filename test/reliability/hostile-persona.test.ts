@@ -416,7 +416,7 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
   /** Services on this test's storage, talking to the hostile server, logging into `logger`. */
   function services(options: RelayOptions = {}) {
     const logger = capturingLogger();
-    const relay = h.relay({ encryption: 'none', maxRetries: 2, ...options }, { logger });
+    const relay = h.relay({ encryption: 'none', retry: { maxRetries: 2 }, ...options }, { logger });
     return { relay, logger };
   }
 

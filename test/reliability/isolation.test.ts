@@ -87,8 +87,8 @@ function describeIsolation(name: string, startApp: StartContractApp): void {
           cookieSecret: TEST_COOKIE_SECRET,
           encryption: 'none',
           issuanceJitterMs: 0,
-          forbiddenRetryBudgetMs: 0,
-          sessionsPerSubjectPerHour: 1_000,
+          retry: { forbiddenRetryBudgetMs: 0 },
+          limits: { sessionsPerSubjectPerHour: 1_000 },
         },
         storage: createMemoryStorage(),
       });

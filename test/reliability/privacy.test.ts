@@ -19,7 +19,7 @@ import { createPublicKey } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayOptions } from '../../src/core/config/index.js';
-import { resolveRelayOptions } from '../../src/core/config/index.js';
+import { DEFAULT_RELAY_OPTIONS } from '../../src/core/config/index.js';
 import type { RequestLogEntry } from '../../src/emulator/index.js';
 import { TEST_USER_HEADER } from '../contract/support/contract-app.js';
 import { CHALLENGE_PATH, CLAIM_TYPE, isProbe, isRedemption, PRIVACY_PASSES_PATH, PRODUCTION_API_KEY, RELAYS_PATH, TestEmulator } from '../support/emulator.js';
@@ -52,11 +52,11 @@ const ALLOWED_HEADERS: Record<CallKind, string[]> = {
 const ANONYMOUS: ReadonlySet<CallKind> = new Set(['relays', 'challenge', 'probe', 'generate-claim']);
 
 /** The library's default anonymous User-Agent, the same for every platform using it. */
-const NEUTRAL_USER_AGENT = resolveRelayOptions({}).anonymousUserAgent;
+const NEUTRAL_USER_AGENT = DEFAULT_RELAY_OPTIONS.anonymousUserAgent;
 
 /** Options of both runs: per-relay keys (the default), fast retries, jitter off so at-creation is the worst case. */
 function runOptions(overrides: RelayOptions): RelayOptions {
-  return { encryption: 'per-relay', issuanceJitterMs: 0, sessionsPerSubjectPerHour: 100, ...overrides };
+  return { encryption: 'per-relay', issuanceJitterMs: 0, limits: { sessionsPerSubjectPerHour: 100 }, ...overrides };
 }
 
 interface Run {
@@ -204,7 +204,7 @@ describe('privacy from the request log · pool issuance', () => {
       apiUrl: emulator.url,
       // Refill rounds at random points of 0.5–1.5 s, passes of a round up to 0.3 s apart. The pool
       // holds as many passes as the run has sessions, so it never runs dry (a dry pool is the test below).
-      options: runOptions({ issuance: 'pool', poolSize: sessions, poolRefillIntervalMs: 1_000, poolIssueSpreadMs: 300 }),
+      options: runOptions({ issuance: 'pool', pool: { size: sessions, refillIntervalMs: 1_000, issueSpreadMs: 300 } }),
       logger,
     });
     // The first round fills the pool before any session exists.
@@ -277,7 +277,7 @@ describe('privacy weaknesses of pool mode', () => {
     await emulator.reset();
     const app = await startRelayApp({
       apiUrl: emulator.url,
-      options: runOptions({ encryption: 'none', issuance: 'pool', poolSize, poolRefillIntervalMs: 3_600_000, poolIssueSpreadMs: 0 }),
+      options: runOptions({ encryption: 'none', issuance: 'pool', pool: { size: poolSize, refillIntervalMs: 3_600_000, issueSpreadMs: 0 } }),
       logger,
     });
     apps.push(app);

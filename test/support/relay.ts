@@ -39,9 +39,10 @@ export const TEST_COOKIE_SECRET = 'test-cookie-secret-'.padEnd(48, 'x');
  * Options that keep tests short on a 2-core machine: 2048-bit per-relay
  * keys, the native blind RSA engine, no issuance jitter, fast retries, a
  * tiny 403 budget, and background sweeps far apart (tests call them).
+ * `overrides` win option by option, inside `retry` and `pool` too.
  */
-export function testOptions(apiUrl: string, overrides: RelayOptions = {}): RelayOptions {
-  return {
+export function testOptions<Overrides extends RelayOptions>(apiUrl: string, overrides?: Overrides): RelayOptions & Overrides {
+  const base = {
     apiKey: PRODUCTION_API_KEY,
     apiUrl,
     claimType: CLAIM_TYPE,
@@ -50,16 +51,16 @@ export function testOptions(apiUrl: string, overrides: RelayOptions = {}): Relay
     perRelayKeyBits: 2048,
     blindRsaEngine: 'node-crypto',
     issuanceJitterMs: 0,
-    retryBaseDelayMs: 10,
-    retryMaxDelayMs: 50,
-    rateLimitMaxWaitMs: 0,
-    forbiddenRetryBudgetMs: 0,
-    requestTimeoutMs: 5_000,
-    poolIssueSpreadMs: 0,
     maintenanceIntervalMs: 3_600_000,
-    poolRefillIntervalMs: 3_600_000,
+    retry: { baseDelayMs: 10, maxDelayMs: 50, rateLimitMaxWaitMs: 0, forbiddenRetryBudgetMs: 0, requestTimeoutMs: 5_000 },
+    pool: { issueSpreadMs: 0, refillIntervalMs: 3_600_000 },
+  } satisfies RelayOptions;
+  return {
+    ...base,
     ...overrides,
-  };
+    retry: { ...base.retry, ...overrides?.retry },
+    pool: { ...base.pool, ...overrides?.pool },
+  } as RelayOptions & Overrides;
 }
 
 /** Core services plus what tests inspect. */

@@ -1,20 +1,19 @@
 /**
- * Configuration: typed options, defaults, environment loading and validation that reports every
- * problem at once.
+ * Configuration: one table declares every option; typed options, defaults, environment loading and
+ * validation that reports every problem at once derive from it.
  *
  * @example
  * ```ts
  * import { loadOptionsFromEnv, resolveRelayOptions } from './core/config/index.js';
  *
- * const options = resolveRelayOptions({ ...loadOptionsFromEnv(), issuance: 'pool' });
+ * const options = resolveRelayOptions(loadOptionsFromEnv(), { issuance: 'pool' });
  * ```
  */
 export { checkRsaPrivateKeyPem, checkRsaPublicKeyPem, checkStorageKey, isMatchingKeyPair } from './key-material.js';
 export type { KeyCheck } from './key-material.js';
-export { RELAY_ENV_VARIABLES, loadOptionsFromEnv } from './load-env.js';
-export { CLAIM_TYPE_PATTERN, STORAGE_KEY_ID_PATTERN, checkOptionRules } from './option-rules.js';
-export type { OptionProblem } from './option-rules.js';
-export { ENV_PARSE_PROBLEMS } from './relay-options.js';
+export { loadOptionsFromEnv } from './load-env.js';
+export { CLAIM_TYPE_PATTERN, STORAGE_KEY_ID_PATTERN } from './option-kinds.js';
+export { DEFAULT_RELAY_OPTIONS, ENV_PARSE_PROBLEMS, RELAY_ENV_VARIABLES } from './relay-options.js';
 export type {
   BlindRsaEngineName,
   ChallengeSource,
@@ -26,4 +25,4 @@ export type {
   RelayOptions,
   ResolvedRelayOptions,
 } from './relay-options.js';
-export { DEFAULT_RELAY_OPTIONS, resolveRelayOptions } from './resolve-options.js';
+export { resolveRelayOptions } from './resolve-options.js';

@@ -1,305 +1,328 @@
 /**
- * The library's options: what a user passes ({@link RelayOptions}) and what the library runs with
- * ({@link ResolvedRelayOptions}, produced by `resolveRelayOptions`). Each option names its environment
- * variable (read by `loadOptionsFromEnv`) and its default.
+ * The option table: every option of the library declared once, with its environment variable, how its
+ * text parses and the rule its value follows, its default and whether it is a secret. The option types,
+ * `RELAY_ENV_VARIABLES`, `DEFAULT_RELAY_OPTIONS`, environment loading, validation and redaction all
+ * derive from it.
  */
+import {
+  anyText,
+  claimTypeList,
+  CLAIM_TYPE_PATTERN,
+  flag,
+  integerBetween,
+  keyMap,
+  oneOf,
+  pemText,
+  STORAGE_KEY_ID_PATTERN,
+  textMatching,
+  type OptionKind,
+} from './option-kinds.js';
 
-/**
- * Persona environment: passes and relays of one environment only work together (§9).
- *
- * @example
- * ```ts
- * const environment: RelayEnvironment = options.sandbox ? 'sandbox' : 'production';
- * ```
- */
+const ENCRYPTION_MODES = ['per-relay', 'static', 'none'] as const;
+const ISSUANCE_MODES = ['at-creation', 'pool'] as const;
+const CHALLENGE_SOURCES = ['auto', 'relay', 'endpoint'] as const;
+const PER_RELAY_KEY_BITS = [2048, 3072, 4096] as const;
+const BLIND_RSA_ENGINES = ['blindrsa-ts', 'node-crypto'] as const;
+
+/** Persona environment: passes and relays of one environment only work together. */
 export type RelayEnvironment = 'production' | 'sandbox';
-
 /**
- * How claim payloads are protected on the way back from Persona (§8.2, design §4 rule 3):
- * `per-relay` a fresh RSA key pair per relay (no key links two relays), `static` one configured key
- * pair, `none` plaintext.
- *
- * @example
- * ```ts
- * resolveRelayOptions({ encryption: 'none' satisfies EncryptionMode });
- * ```
+ * How claim payloads are protected on the way back from Persona: `per-relay` a fresh RSA key pair per
+ * relay (no key links two relays), `static` one configured key pair, `none` plaintext.
  */
-export type EncryptionMode = 'per-relay' | 'static' | 'none';
-
+export type EncryptionMode = (typeof ENCRYPTION_MODES)[number];
+/** When Privacy Passes are bought: right after each relay is created, or ahead of time into a pool. */
+export type IssuanceMode = (typeof ISSUANCE_MODES)[number];
+/** Where the challenge for issuance comes from. */
+export type ChallengeSource = (typeof CHALLENGE_SOURCES)[number];
+/** Sizes allowed for per-relay encryption keys (Persona accepts 2048–4096 bits). */
+export type PerRelayKeyBits = (typeof PER_RELAY_KEY_BITS)[number];
 /**
- * When Privacy Passes are bought: right after each relay is created, or ahead of time into a pool.
- *
- * @example
- * ```ts
- * resolveRelayOptions({ issuance: 'pool' satisfies IssuanceMode, poolSize: 20 });
- * ```
+ * Blind RSA engine for issuance: `node-crypto` (native `node:crypto` primitives and BigInt, proven
+ * byte-for-byte against the reference and the RFC 9474 vectors on every test run, about 200× faster) or
+ * `blindrsa-ts` (the reference, `@cloudflare/blindrsa-ts` in worker threads).
  */
-export type IssuanceMode = 'at-creation' | 'pool';
+export type BlindRsaEngineName = (typeof BLIND_RSA_ENGINES)[number];
+
+/** One option: its variable, its kind of value, and what applies when it is not given. */
+export interface OptionDescriptor<T = unknown> {
+  readonly env: string;
+  readonly kind: OptionKind<T>;
+  readonly default?: T;
+  /** Resolution fails without it. */
+  readonly required?: true;
+  /** Never shown: `[redacted]` in the JSON and `util.inspect` forms of resolved options. */
+  readonly secret?: true;
+}
+
+/** Related options given as one nested object; their variables stay flat. */
+type OptionGroup = Readonly<Record<string, OptionDescriptor>>;
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** Every option, in the order problems are reported. */
+export const RELAY_OPTION_TABLE = {
+  /** Persona API key, used only for the identified, billed issuance call; visible ASCII without spaces. */
+  apiKey: {
+    env: 'PERSONA_API_KEY',
+    kind: textMatching(/^[\x21-\x7e]+$/, 'must be a non-empty string of visible ASCII characters without spaces'),
+    required: true,
+    secret: true,
+  },
+  /** Persona's base URL (or an emulator's), http(s); a trailing slash is dropped. */
+  apiUrl: { env: 'PERSONA_API_URL', kind: anyText, default: 'https://api.withpersona.com' },
+  /** Claim type of sessions that name none. */
+  claimType: {
+    env: 'RELAY_CLAIM_TYPE',
+    kind: textMatching(CLAIM_TYPE_PATTERN, `must match ${CLAIM_TYPE_PATTERN.source}`),
+    default: 'age_over18_verified',
+  },
+  /** Claim types a browser may request; must include `claimType`. Default `[claimType]`. */
+  allowedClaimTypes: { env: 'RELAY_ALLOWED_CLAIM_TYPES', kind: claimTypeList },
+  /** Use Persona's sandbox. Default: from the API key prefix `persona_sandbox_`; contradicting it is an error. */
+  sandbox: { env: 'RELAY_SANDBOX', kind: flag },
+  /**
+   * Key for secrets at rest (AES-256-GCM): base64 of exactly 32 bytes, key id `k1` (or `storageKeyId`).
+   * This or `storageKeys` is required.
+   */
+  storageKey: { env: 'RELAY_STORAGE_KEY', kind: anyText, secret: true },
+  /** Several storage keys for rotation: key id → base64 of 32 bytes; old keys keep decrypting. */
+  storageKeys: { env: 'RELAY_STORAGE_KEYS', kind: keyMap, secret: true },
+  /** Id of the key that encrypts new data; required when `storageKeys` holds several. */
+  storageKeyId: {
+    env: 'RELAY_STORAGE_KEY_ID',
+    kind: textMatching(STORAGE_KEY_ID_PATTERN, `must match ${STORAGE_KEY_ID_PATTERN.source}`),
+  },
+  /** Claim payload encryption. */
+  encryption: { env: 'RELAY_ENCRYPTION', kind: oneOf(ENCRYPTION_MODES), default: 'per-relay' },
+  /** PEM RSA public key (SPKI or PKCS#1, 2048–4096 bits) for `static` encryption; required then, refused otherwise. */
+  staticPublicKeyPem: { env: 'RELAY_STATIC_PUBLIC_KEY', kind: pemText },
+  /** Unencrypted PEM RSA private key matching `staticPublicKeyPem`; required iff `encryption` is `static`. */
+  staticPrivateKeyPem: { env: 'RELAY_STATIC_PRIVATE_KEY', kind: pemText, secret: true },
+  /** Modulus size of per-relay keys (3072 fits three methodology entries). */
+  perRelayKeyBits: { env: 'RELAY_PER_RELAY_KEY_BITS', kind: oneOf(PER_RELAY_KEY_BITS), default: 3072 },
+  /** Blind RSA engine used for issuance. */
+  blindRsaEngine: { env: 'RELAY_BLIND_RSA_ENGINE', kind: oneOf(BLIND_RSA_ENGINES), default: 'node-crypto' },
+  /** Issuance mode. */
+  issuance: { env: 'RELAY_ISSUANCE', kind: oneOf(ISSUANCE_MODES), default: 'at-creation' },
+  /** Challenge source; `relay` cannot be combined with issuance `pool`. */
+  challengeSource: { env: 'RELAY_CHALLENGE_SOURCE', kind: oneOf(CHALLENGE_SOURCES), default: 'auto' },
+  /** Signs the anonymous-visitor cookie; instances sharing a database share it. No default here: the HTTP layer decides. */
+  cookieSecret: {
+    env: 'RELAY_COOKIE_SECRET',
+    kind: textMatching(/^[^]{32,}$/, 'must be a string of at least 32 characters'),
+    secret: true,
+  },
+  /** PostgreSQL URL (`postgres://` or `postgresql://`). Unset: embedded PGlite in `dataDir`. */
+  databaseUrl: { env: 'DATABASE_URL', kind: anyText, secret: true },
+  /** PGlite data directory; `memory://` keeps everything in memory. */
+  dataDir: { env: 'RELAY_DATA_DIR', kind: textMatching(/\S/, 'must be a non-empty string'), default: '.relay-data' },
+  /** A pass is not presented within this margin of its challenge's expiry. */
+  tokenExpiryMarginMs: { env: 'RELAY_TOKEN_EXPIRY_MARGIN_MS', kind: integerBetween(0, DAY_MS - 1), default: 5 * 60_000 },
+  /** `User-Agent` of anonymous calls; the same for every platform using this library, so it identifies none. */
+  anonymousUserAgent: {
+    env: 'RELAY_ANONYMOUS_USER_AGENT',
+    kind: textMatching(/^(?! )[\x20-\x7e]{1,200}(?<! )$/, 'must be 1–200 visible ASCII characters (inner spaces allowed)'),
+    default: 'persona-relay',
+  },
+  /** `Persona-Version` header (`YYYY-MM-DD`), sent only if set. */
+  personaVersion: { env: 'PERSONA_VERSION', kind: textMatching(/^\d{4}-\d{2}-\d{2}$/, 'must be a date in the form YYYY-MM-DD') },
+  /** Upper bound of the random delay before an `at-creation` issuance, so its timing is not the session creation's. */
+  issuanceJitterMs: { env: 'RELAY_ISSUANCE_JITTER_MS', kind: integerBetween(0, 600_000), default: 5_000 },
+  /** Interval of the maintenance sweep (expire stale passes, resume abandoned redemptions). */
+  maintenanceIntervalMs: { env: 'RELAY_MAINTENANCE_INTERVAL_MS', kind: integerBetween(1_000, DAY_MS), default: 60_000 },
+  /** Calls to Persona: the retry policy of the Persona client. */
+  retry: {
+    /** Timeout of one HTTP attempt. */
+    requestTimeoutMs: { env: 'RELAY_REQUEST_TIMEOUT_MS', kind: integerBetween(1, 600_000), default: 10_000 },
+    /** Retries after the first attempt. */
+    maxRetries: { env: 'RELAY_MAX_RETRIES', kind: integerBetween(0, 10), default: 3 },
+    /** Backoff before the first retry, doubling after. */
+    baseDelayMs: { env: 'RELAY_RETRY_BASE_DELAY_MS', kind: integerBetween(0, 60_000), default: 200 },
+    /** Backoff cap; at least `baseDelayMs`. */
+    maxDelayMs: { env: 'RELAY_RETRY_MAX_DELAY_MS', kind: integerBetween(0, 600_000), default: 5_000 },
+    /** Longest wait honoured after a 429's `RateLimit-Reset`. */
+    rateLimitMaxWaitMs: { env: 'RELAY_RATE_LIMIT_MAX_WAIT_MS', kind: integerBetween(0, 3_600_000), default: 60_000 },
+    /** How long a 403 on generate-claim is retried. */
+    forbiddenRetryBudgetMs: { env: 'RELAY_FORBIDDEN_RETRY_BUDGET_MS', kind: integerBetween(0, 600_000), default: 10_000 },
+  },
+  /** Passes bought ahead of time (issuance `pool`). */
+  pool: {
+    /** Passes kept per (environment, claim type). */
+    size: { env: 'RELAY_POOL_SIZE', kind: integerBetween(1, 1000), default: 10 },
+    /** Mean interval between refill rounds (each is scheduled at 0.5–1.5 × this). */
+    refillIntervalMs: { env: 'RELAY_POOL_REFILL_INTERVAL_MS', kind: integerBetween(1_000, DAY_MS), default: 5 * 60_000 },
+    /** Upper bound of the random pause between two issuances of a scheduled refill. */
+    issueSpreadMs: { env: 'RELAY_POOL_ISSUE_SPREAD_MS', kind: integerBetween(0, 3_600_000), default: 30_000 },
+  },
+  /** Redeeming passes for claims, crash-safely across instances. */
+  redemption: {
+    /** Lease of one instance on a redemption; shorter than `replayWindowMs`. */
+    leaseMs: { env: 'RELAY_REDEMPTION_LEASE_MS', kind: integerBetween(1, 3_600_000), default: 30_000 },
+    /** How long a concurrent redemption of the same session waits for the first before answering REDEMPTION_IN_PROGRESS. */
+    waitMs: { env: 'RELAY_REDEMPTION_WAIT_MS', kind: integerBetween(0, 600_000), default: 30_000 },
+    /**
+     * A redemption unresolved this long becomes UNKNOWN and is never retried automatically. Below Persona's
+     * 24 h idempotency retention: a key replayed later would run as new.
+     */
+    replayWindowMs: { env: 'RELAY_REPLAY_WINDOW_MS', kind: integerBetween(1, DAY_MS - 1), default: 60 * 60_000 },
+  },
+  /** Session creation limits: each session costs a billed pass. */
+  limits: {
+    /** Sessions one subject may create per hour. */
+    sessionsPerSubjectPerHour: { env: 'RELAY_SESSIONS_PER_SUBJECT_PER_HOUR', kind: integerBetween(1, 1_000_000), default: 10 },
+    /** Sessions created per hour in total. */
+    sessionsPerHour: { env: 'RELAY_SESSIONS_PER_HOUR', kind: integerBetween(1, 1_000_000), default: 1_000 },
+  },
+} satisfies Record<string, OptionDescriptor | OptionGroup>;
+
+type Table = typeof RELAY_OPTION_TABLE;
+type ValueOf<D> = D extends { kind: OptionKind<infer T> } ? T : never;
+/** Options present after resolution whether given or not. */
+type AlwaysPresent<D> = D extends { default: unknown } | { required: true } ? true : D extends OptionDescriptor ? false : true;
+
+type Given<T> = { [K in keyof T]?: T[K] extends OptionDescriptor ? ValueOf<T[K]> : Given<T[K]> };
+type Filled<T> = {
+  readonly [K in keyof T as AlwaysPresent<T[K]> extends true ? K : never]-?: T[K] extends OptionDescriptor ? ValueOf<T[K]> : Filled<T[K]>;
+} & {
+  readonly [K in keyof T as AlwaysPresent<T[K]> extends true ? never : K]?: ValueOf<T[K]>;
+};
+/** Options (and groups) that have a default. */
+type Defaulted<D> = D extends OptionDescriptor ? (D extends { default: unknown } ? true : false) : true;
+type Defaults<T> = {
+  readonly [K in keyof T as Defaulted<T[K]> extends true ? K : never]: T[K] extends OptionDescriptor ? ValueOf<T[K]> : Defaults<T[K]>;
+};
 
 /**
- * Where the challenge for issuance comes from (§3.3).
+ * Marks, on an object returned by `loadOptionsFromEnv`, the variables that were set but could not be
+ * parsed: option name → problem (never the value). `resolveRelayOptions` reports each one, naming the
+ * variable, unless the option was given a value. A symbol, so it survives object spread but is never
+ * mistaken for an option.
  *
  * @example
  * ```ts
- * resolveRelayOptions({ challengeSource: 'endpoint' satisfies ChallengeSource });
- * ```
- */
-export type ChallengeSource = 'auto' | 'relay' | 'endpoint';
-
-/**
- * Sizes allowed for per-relay encryption keys (Persona accepts 2048–4096 bits).
- *
- * @example
- * ```ts
- * resolveRelayOptions({ perRelayKeyBits: 4096 satisfies PerRelayKeyBits });
- * ```
- */
-export type PerRelayKeyBits = 2048 | 3072 | 4096;
-
-/**
- * Blind RSA engine for issuance: `node-crypto` (default: native `node:crypto`
- * primitives and BigInt, proven byte-for-byte against the reference and the
- * RFC 9474 vectors on every test run, about 200× faster) or `blindrsa-ts` (the
- * reference, `@cloudflare/blindrsa-ts` in worker threads).
- *
- * @example
- * ```ts
- * resolveRelayOptions({ blindRsaEngine: 'node-crypto' satisfies BlindRsaEngineName });
- * ```
- */
-export type BlindRsaEngineName = 'blindrsa-ts' | 'node-crypto';
-
-/**
- * Marks, on an object returned by `loadOptionsFromEnv`, the environment variables that were set but
- * could not be parsed: option name → problem (naming the variable, never its value).
- * `resolveRelayOptions` reports each one unless the option was given another value. A symbol, so it
- * survives object spread but is never mistaken for an option.
- *
- * @example
- * ```ts
- * loadOptionsFromEnv({ RELAY_POOL_SIZE: 'ten' })[ENV_PARSE_PROBLEMS];
- * // { poolSize: 'RELAY_POOL_SIZE is not an integer' }
+ * loadOptionsFromEnv({ RELAY_POOL_SIZE: 'ten' })[ENV_PARSE_PROBLEMS]; // { 'pool.size': 'must be an integer' }
  * ```
  */
 export const ENV_PARSE_PROBLEMS: unique symbol = Symbol('persona-relay.envParseProblems');
 
 /**
- * Options of the library. Everything is optional; unset options take the documented default.
- * Secrets (`apiKey`, `storageKey`, `storageKeys`, `cookieSecret`, `staticPrivateKeyPem`,
- * `databaseUrl`) never appear in error messages.
+ * Options of the library, as users give them. Everything is optional (except that resolution needs
+ * `apiKey` and `storageKey` or `storageKeys`); nested groups merge with their defaults. Secrets never
+ * appear in error messages.
  *
  * @example
  * ```ts
  * const options: RelayOptions = {
  *   apiKey: process.env.PERSONA_API_KEY,
  *   storageKey: process.env.RELAY_STORAGE_KEY,
- *   claimType: 'age_over18_germany',
  *   issuance: 'pool',
+ *   retry: { maxRetries: 5 }, // the other retry options keep their defaults
  * };
  * ```
  */
-export interface RelayOptions {
-  /**
-   * Persona API key, used only for the identified, billed issuance call. `PERSONA_API_KEY`.
-   * Needed unless the caller embeds an emulator; when given, it must be visible ASCII without spaces.
-   */
-  apiKey?: string;
-  /** Persona's base URL, http(s); a trailing slash is dropped. `PERSONA_API_URL`. Default `https://api.withpersona.com`. */
-  apiUrl?: string;
-  /** Default claim type of new sessions, `^[a-z0-9_]{1,100}$`. `RELAY_CLAIM_TYPE`. Default `age_over18_verified`. */
-  claimType?: string;
-  /**
-   * Claim types a browser may request; must include `claimType`. `RELAY_ALLOWED_CLAIM_TYPES`
-   * (comma-separated). Default `[claimType]`.
-   */
-  allowedClaimTypes?: string[];
-  /**
-   * Use Persona's sandbox (§9). `RELAY_SANDBOX` (`true/false/1/0`). Default: inferred from the API key
-   * prefix `persona_sandbox_`; production otherwise. Contradicting a prefixed key is an error.
-   */
-  sandbox?: boolean;
-  /**
-   * Key for secrets at rest (AES-256-GCM): base64 of exactly 32 bytes, key id `k1` (or `storageKeyId`).
-   * `RELAY_STORAGE_KEY`. No default: the caller decides (the demo makes an ephemeral key and warns).
-   * Mutually exclusive with `storageKeys`.
-   */
-  storageKey?: string;
-  /**
-   * Several storage keys for rotation: key id (`^[A-Za-z0-9_-]{1,32}$`) → base64 of 32 bytes. Old keys
-   * keep decrypting; `storageKeyId` encrypts. `RELAY_STORAGE_KEYS` as `id:base64,id:base64`.
-   */
-  storageKeys?: Record<string, string>;
-  /**
-   * Id of the key that encrypts new data: one of `storageKeys` (required when it holds several), or the id
-   * given to `storageKey`. `RELAY_STORAGE_KEY_ID`.
-   */
-  storageKeyId?: string;
-  /** Claim payload encryption. `RELAY_ENCRYPTION`. Default `per-relay`. */
-  encryption?: EncryptionMode;
-  /**
-   * PEM RSA public key (SPKI or PKCS#1, 2048–4096 bits) sent with every relay when `encryption` is
-   * `static`; required then, rejected otherwise. `RELAY_STATIC_PUBLIC_KEY` (`\n` escapes allowed).
-   */
-  staticPublicKeyPem?: string;
-  /**
-   * Unencrypted PEM RSA private key matching `staticPublicKeyPem`; required iff `encryption` is `static`.
-   * `RELAY_STATIC_PRIVATE_KEY` (`\n` escapes allowed).
-   */
-  staticPrivateKeyPem?: string;
-  /** Modulus size of per-relay keys. `RELAY_PER_RELAY_KEY_BITS`. Default 3072 (fits three methodology entries, §8.2). */
-  perRelayKeyBits?: PerRelayKeyBits;
-  /** Blind RSA engine used for issuance. `RELAY_BLIND_RSA_ENGINE`. Default `node-crypto`. */
-  blindRsaEngine?: BlindRsaEngineName;
-  /** Issuance mode. `RELAY_ISSUANCE`. Default `at-creation`. */
-  issuance?: IssuanceMode;
-  /** Passes kept per (environment, claim type) in `pool` mode, 1–1000. `RELAY_POOL_SIZE`. Default 10. */
-  poolSize?: number;
-  /** Challenge source (§3.3); `relay` cannot be combined with `pool`. `RELAY_CHALLENGE_SOURCE`. Default `auto`. */
-  challengeSource?: ChallengeSource;
-  /**
-   * Signs the anonymous-visitor cookie; at least 32 characters; instances sharing a database share it.
-   * `RELAY_COOKIE_SECRET`. No default here: the module layer decides.
-   */
-  cookieSecret?: string;
-  /** PostgreSQL URL (`postgres://` or `postgresql://`). `DATABASE_URL`. Unset: embedded PGlite in `dataDir`. */
-  databaseUrl?: string;
-  /** PGlite data directory; `memory://` keeps everything in memory. `RELAY_DATA_DIR`. Default `.relay-data`. */
-  dataDir?: string;
-  /** Timeout of one HTTP attempt to Persona, 1–600000 ms. `RELAY_REQUEST_TIMEOUT_MS`. Default 10000. */
-  requestTimeoutMs?: number;
-  /** Retries after the first attempt, 0–10. `RELAY_MAX_RETRIES`. Default 3. */
-  maxRetries?: number;
-  /** Backoff before the first retry (doubling after), 0–60000 ms. `RELAY_RETRY_BASE_DELAY_MS`. Default 200. */
-  retryBaseDelayMs?: number;
-  /** Backoff cap, ≥ `retryBaseDelayMs`, at most 600000 ms. `RELAY_RETRY_MAX_DELAY_MS`. Default 5000. */
-  retryMaxDelayMs?: number;
-  /** Longest wait honoured after a 429's `RateLimit-Reset`, 0–3600000 ms. `RELAY_RATE_LIMIT_MAX_WAIT_MS`. Default 60000. */
-  rateLimitMaxWaitMs?: number;
-  /** How long a 403 on generate-claim is retried, 0–600000 ms. `RELAY_FORBIDDEN_RETRY_BUDGET_MS`. Default 10000. */
-  forbiddenRetryBudgetMs?: number;
-  /**
-   * A pass is not presented within this margin of its challenge's `expires_at`, 0–86399999 ms.
-   * `RELAY_TOKEN_EXPIRY_MARGIN_MS`. Default 300000 (5 minutes).
-   */
-  tokenExpiryMarginMs?: number;
-  /**
-   * A redemption unresolved this long becomes UNKNOWN and is never retried automatically; below
-   * Persona's 24 h idempotency retention, 1–86399999 ms. `RELAY_REPLAY_WINDOW_MS`. Default 3600000 (1 hour).
-   */
-  replayWindowMs?: number;
-  /** Lease of one instance on a redemption, below `replayWindowMs`, 1–3600000 ms. `RELAY_REDEMPTION_LEASE_MS`. Default 30000. */
-  redemptionLeaseMs?: number;
-  /**
-   * How long a concurrent redemption of the same session waits for the first one before answering
-   * REDEMPTION_IN_PROGRESS, 0–600000 ms. `RELAY_REDEMPTION_WAIT_MS`. Default 30000.
-   */
-  redemptionWaitMs?: number;
-  /** Sessions one subject may create per hour, 1–1000000. `RELAY_SESSIONS_PER_SUBJECT_PER_HOUR`. Default 10. */
-  sessionsPerSubjectPerHour?: number;
-  /**
-   * Sessions created per hour in total (each one costs a billed pass), 1–1000000.
-   * `RELAY_SESSIONS_PER_HOUR`. Default 1000.
-   */
-  sessionsPerHour?: number;
-  /**
-   * `User-Agent` of anonymous calls: visible ASCII, at most 200 characters. `RELAY_ANONYMOUS_USER_AGENT`.
-   * Default `persona-relay`, the same for every platform using this library, so it identifies none.
-   */
-  anonymousUserAgent?: string;
-  /** `Persona-Version` header (`YYYY-MM-DD`), sent only if set. `PERSONA_VERSION`. */
-  personaVersion?: string;
-  /**
-   * Upper bound of the random delay before an `at-creation` issuance, so the identified call's timing is
-   * not the session creation's, 0–600000 ms. `RELAY_ISSUANCE_JITTER_MS`. Default 5000.
-   */
-  issuanceJitterMs?: number;
-  /**
-   * Mean interval between pool refill rounds (each round is scheduled at 0.5–1.5 × this), 1000–86400000 ms.
-   * `RELAY_POOL_REFILL_INTERVAL_MS`. Default 300000 (5 minutes).
-   */
-  poolRefillIntervalMs?: number;
-  /**
-   * Upper bound of the random pause between two issuances of a scheduled pool refill, 0–3600000 ms.
-   * `RELAY_POOL_ISSUE_SPREAD_MS`. Default 30000.
-   */
-  poolIssueSpreadMs?: number;
-  /**
-   * Interval of the maintenance sweep (expire stale passes, resume abandoned redemptions), 1000–86400000 ms.
-   * `RELAY_MAINTENANCE_INTERVAL_MS`. Default 60000.
-   */
-  maintenanceIntervalMs?: number;
+export type RelayOptions = Given<Table> & {
   /** Set by `loadOptionsFromEnv` only: see {@link ENV_PARSE_PROBLEMS}. */
   readonly [ENV_PARSE_PROBLEMS]?: Readonly<Record<string, string>>;
-}
+};
 
 /**
- * Name of an option of {@link RelayOptions}.
- *
- * @example
- * ```ts
- * const name: RelayOptionName = 'poolSize';
- * ```
+ * Options after defaults, inference and validation. Optional only where absence means something: no
+ * `databaseUrl` (embedded PGlite), no cookie secret (the HTTP layer decides), static keys only with
+ * `encryption: 'static'`, no `personaVersion` (header not sent). Frozen; its JSON and `util.inspect`
+ * forms redact the secrets.
  */
-export type RelayOptionName = Exclude<keyof RelayOptions, typeof ENV_PARSE_PROBLEMS>;
-
-/**
- * Options after defaults, inference and validation. Optional only where absence means something:
- * no `apiKey` (an embedded emulator), no `databaseUrl` (embedded PGlite), no storage key or cookie
- * secret (the caller decides), static keys only with `encryption: 'static'`, no `personaVersion` (header
- * not sent). Frozen; its JSON and `util.inspect` forms redact the secrets.
- *
- * @example
- * ```ts
- * const options: ResolvedRelayOptions = resolveRelayOptions(loadOptionsFromEnv());
- * options.environment; // 'production' | 'sandbox'
- * JSON.stringify(options); // secrets appear as "[redacted]"
- * ```
- */
-export interface ResolvedRelayOptions {
+export type ResolvedRelayOptions = Omit<Filled<Table>, 'sandbox' | 'allowedClaimTypes' | 'storageKey' | 'storageKeys' | 'storageKeyId'> & {
   readonly environment: RelayEnvironment;
   /** Same fact as `environment`, kept for callers that want a flag. */
   readonly sandbox: boolean;
-  readonly apiKey?: string;
-  readonly apiUrl: string;
-  readonly claimType: string;
   /** Deduplicated, always contains `claimType`. */
   readonly allowedClaimTypes: readonly string[];
-  /**
-   * Storage keys by id as canonical base64 of 32 bytes; `storageKey` alone appears here as `k1` (or under
-   * `storageKeyId`). Present together with `storageKeyId`.
-   */
-  readonly storageKeys?: Readonly<Record<string, string>>;
+  /** Storage keys by id as canonical base64 of 32 bytes; `storageKey` alone appears here as `k1` (or under `storageKeyId`). */
+  readonly storageKeys: Readonly<Record<string, string>>;
   /** The key that encrypts new data; always a key of `storageKeys`. */
-  readonly storageKeyId?: string;
-  readonly encryption: EncryptionMode;
-  /** SPKI PEM (`-----BEGIN PUBLIC KEY-----`), converted from PKCS#1 when needed; only with `static`. */
-  readonly staticPublicKeyPem?: string;
-  /** As given; only with `static`. */
-  readonly staticPrivateKeyPem?: string;
-  readonly perRelayKeyBits: PerRelayKeyBits;
-  readonly blindRsaEngine: BlindRsaEngineName;
-  readonly issuance: IssuanceMode;
-  readonly poolSize: number;
-  readonly challengeSource: ChallengeSource;
-  readonly cookieSecret?: string;
-  readonly databaseUrl?: string;
-  readonly dataDir: string;
-  readonly requestTimeoutMs: number;
-  readonly maxRetries: number;
-  readonly retryBaseDelayMs: number;
-  readonly retryMaxDelayMs: number;
-  readonly rateLimitMaxWaitMs: number;
-  readonly forbiddenRetryBudgetMs: number;
-  readonly tokenExpiryMarginMs: number;
-  readonly replayWindowMs: number;
-  readonly redemptionLeaseMs: number;
-  readonly redemptionWaitMs: number;
-  readonly sessionsPerSubjectPerHour: number;
-  readonly sessionsPerHour: number;
-  readonly anonymousUserAgent: string;
-  readonly personaVersion?: string;
-  readonly issuanceJitterMs: number;
-  readonly poolRefillIntervalMs: number;
-  readonly poolIssueSpreadMs: number;
-  readonly maintenanceIntervalMs: number;
+  readonly storageKeyId: string;
+};
+
+/**
+ * Dotted name of an option: `apiKey`, `retry.maxRetries`, … The name used in problem messages.
+ *
+ * @example
+ * ```ts
+ * const name: RelayOptionName = 'pool.size';
+ * ```
+ */
+export type RelayOptionName = {
+  [K in keyof Table & string]: Table[K] extends OptionDescriptor ? K : `${K}.${keyof Table[K] & string}`;
+}[keyof Table & string];
+
+/** One row of the table, flattened. */
+export interface OptionEntry {
+  readonly name: RelayOptionName;
+  readonly descriptor: OptionDescriptor;
 }
+
+const isDescriptor = (entry: OptionDescriptor | OptionGroup): entry is OptionDescriptor => 'kind' in entry;
+const TOP_LEVEL: [string, OptionDescriptor | OptionGroup][] = Object.entries(RELAY_OPTION_TABLE);
+
+/** The table as rows, in declaration order. */
+export const OPTION_ENTRIES: readonly OptionEntry[] = TOP_LEVEL.flatMap(([key, entry]) =>
+  isDescriptor(entry)
+    ? [{ name: key as RelayOptionName, descriptor: entry }]
+    : Object.entries(entry).map(([member, descriptor]) => ({ name: `${key}.${member}` as RelayOptionName, descriptor })),
+);
+
+/** Names of the nested groups (`retry`, `pool`, …). */
+export const OPTION_GROUPS: ReadonlySet<string> = new Set(TOP_LEVEL.filter(([, entry]) => !isDescriptor(entry)).map(([key]) => key));
+
+/** Name and default of every option that has one. */
+export const DEFAULT_ENTRIES: readonly (readonly [RelayOptionName, unknown])[] = OPTION_ENTRIES.filter(
+  ({ descriptor }) => 'default' in descriptor,
+).map(({ name, descriptor }) => [name, descriptor.default]);
+
+/**
+ * Flat name → value pairs as a nested options object (`retry.maxRetries` → `{ retry: { maxRetries } }`).
+ *
+ * @example
+ * ```ts
+ * nestOptions([['pool.size', 3]]); // { pool: { size: 3 } }
+ * ```
+ */
+export function nestOptions(values: Iterable<readonly [string, unknown]>): Record<string, unknown> {
+  const nested: Record<string, unknown> = {};
+  for (const [name, value] of values) {
+    const [head, member] = name.split('.') as [string, string?];
+    if (member === undefined) nested[head] = value;
+    else ((nested[head] ??= {}) as Record<string, unknown>)[member] = value;
+  }
+  return nested;
+}
+
+function deepFreeze<T extends Record<string, unknown>>(values: T): T {
+  for (const value of Object.values(values)) if (typeof value === 'object' && value !== null) Object.freeze(value);
+  return Object.freeze(values);
+}
+
+/**
+ * The environment variable of every option, by dotted option name.
+ *
+ * @example
+ * ```ts
+ * RELAY_ENV_VARIABLES['pool.size']; // 'RELAY_POOL_SIZE'
+ * ```
+ */
+export const RELAY_ENV_VARIABLES: Readonly<Record<RelayOptionName, string>> = Object.freeze(
+  Object.fromEntries(OPTION_ENTRIES.map(({ name, descriptor }) => [name, descriptor.env])) as Record<RelayOptionName, string>,
+);
+
+/**
+ * The defaults applied by `resolveRelayOptions`, nested like the options. Options missing here have no
+ * default: they are derived (`allowedClaimTypes` = `[claimType]`, `sandbox` from the API key), required,
+ * or their absence means something.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_RELAY_OPTIONS.retry.maxRetries; // 3
+ * ```
+ */
+export const DEFAULT_RELAY_OPTIONS = deepFreeze(nestOptions(DEFAULT_ENTRIES)) as Defaults<Table>;

@@ -91,7 +91,7 @@ interface Flight {
  *    they join the running call, across instances they wait for the lease
  *    holder; a waiter never sends its own request;
  * 4. only ambiguous outcomes (transport error, timeout, undecodable 2xx, 409,
- *    429, 5xx but 501 and 505) and a 403 within `forbiddenRetryBudgetMs` are
+ *    429, 5xx but 501 and 505) and a 403 within `retry.forbiddenRetryBudgetMs` are
  *    retried, in the Persona client's retry loop, with
  *    backoff and `RateLimit-Reset`; when the retries run out the record stays
  *    PENDING with its key for the next call or {@link ClaimService.resumeStale};
@@ -238,7 +238,7 @@ export class ClaimService {
    * Starts a redemption (committing its record before anything is sent) or
    * finds the session's existing one: the stored claim when it succeeded, the
    * record to drive when it is PENDING and nobody holds its lease; otherwise
-   * waits for the lease holder, up to `redemptionWaitMs`.
+   * waits for the lease holder, up to `redemption.waitMs`.
    */
   private async nextRedemption(
     session: RelaySessionRecord,
@@ -247,7 +247,7 @@ export class ClaimService {
   ): Promise<Redemption | { claim: RedeemedClaim }> {
     const { storage, clock, options } = this.deps;
     let issuedOnDemand = false;
-    const waitUntil = clock().getTime() + options.redemptionWaitMs;
+    const waitUntil = clock().getTime() + options.redemption.waitMs;
     for (;;) {
       signal?.throwIfAborted();
       const now = clock();

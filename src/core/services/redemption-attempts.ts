@@ -41,7 +41,7 @@ export async function startAttempt(
 ): Promise<void> {
   const { storage, clock, options } = deps;
   const now = clock();
-  if (now.getTime() - record.createdAt.getTime() > options.replayWindowMs) {
+  if (now.getTime() - record.createdAt.getTime() > options.redemption.replayWindowMs) {
     const current = await storage.redemptions.get(record.key);
     // A live lease of someone else's means they are mid-request: their outcome decides.
     if (current && current.leaseOwner !== owner && !leaseIsFree(current, now)) throw new LeaseLost();
@@ -65,5 +65,5 @@ export function leaseIsFree(record: RedemptionRecord, now: Date): boolean {
 
 /** When a lease taken or renewed at `now` runs out. */
 export function leaseEnd(now: Date, options: ResolvedRelayOptions): Date {
-  return new Date(now.getTime() + options.redemptionLeaseMs);
+  return new Date(now.getTime() + options.redemption.leaseMs);
 }

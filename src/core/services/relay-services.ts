@@ -3,10 +3,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { ResolvedRelayOptions } from '../config/index.js';
 import type { BlindRsaEngine } from '../crypto/index.js';
 import { createBlindRsaEngine, EncryptionKeySupply, SecretBox } from '../crypto/index.js';
-import { RelayError, RelayErrorCode } from '../errors.js';
 import type { RelayLogger } from '../logger.js';
 import { createConsoleLogger, describeError } from '../logger.js';
-import { PersonaApi, logAttemptsTo, type RetryPolicy } from '../persona/index.js';
+import { PersonaApi, logAttemptsTo } from '../persona/index.js';
 import type { RelayStorage } from '../storage/index.js';
 import { BackgroundTasks } from './background-tasks.js';
 import { ClaimService } from './claim.service.js';
@@ -76,24 +75,12 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
   const logger = init.logger ?? createConsoleLogger();
   const clock = init.clock ?? (() => new Date());
   const random = init.random ?? secureRandom;
-  if (!options.apiKey) {
-    throw new RelayError(RelayErrorCode.INVALID_CONFIG, 'apiKey: a Persona API key is required to issue Privacy Passes', {
-      context: { problems: ['apiKey: required'] },
-    });
-  }
-  if (!options.storageKeys || !options.storageKeyId) {
-    throw new RelayError(
-      RelayErrorCode.INVALID_CONFIG,
-      'storageKey: a 32-byte base64 key (RELAY_STORAGE_KEY) is required to encrypt relay secrets and passes at rest',
-      { context: { problems: ['storageKey: required'] } },
-    );
-  }
   const secretBox = SecretBox.fromBase64Keys(options.storageKeys, options.storageKeyId);
   const engine = init.engine ?? createBlindRsaEngine(options.blindRsaEngine);
   const api = new PersonaApi({
     baseUrl: options.apiUrl,
     apiKey: options.apiKey,
-    retry: retryPolicyOf(options),
+    retry: options.retry,
     anonymousUserAgent: options.anonymousUserAgent,
     anonymousAgent: init.anonymousAgent,
     personaVersion: options.personaVersion,
@@ -164,16 +151,4 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
 /** Uniform in [0, 1) with 48 random bits from the CSPRNG. */
 function secureRandom(): number {
   return randomBytes(6).readUIntBE(0, 6) / 2 ** 48;
-}
-
-/** The retry policy configured in the options. */
-function retryPolicyOf(options: ResolvedRelayOptions): RetryPolicy {
-  return {
-    maxRetries: options.maxRetries,
-    baseDelayMs: options.retryBaseDelayMs,
-    maxDelayMs: options.retryMaxDelayMs,
-    rateLimitMaxWaitMs: options.rateLimitMaxWaitMs,
-    forbiddenRetryBudgetMs: options.forbiddenRetryBudgetMs,
-    requestTimeoutMs: options.requestTimeoutMs,
-  };
 }

@@ -184,14 +184,14 @@ export class SessionService {
     // The in-progress counts include this creation, hence `>` rather than `>=`.
     const mine = stored + (this.creating.get(subject) ?? 0);
     const all = storedTotal + this.creatingTotal;
-    if (mine > options.sessionsPerSubjectPerHour) {
+    if (mine > options.limits.sessionsPerSubjectPerHour) {
       throw new RelayError(RelayErrorCode.RATE_LIMITED, 'Too many verification sessions for this visitor; try again later', {
-        context: { scope: 'subject', limitPerHour: options.sessionsPerSubjectPerHour },
+        context: { scope: 'subject', limitPerHour: options.limits.sessionsPerSubjectPerHour },
       });
     }
-    if (all > options.sessionsPerHour) {
+    if (all > options.limits.sessionsPerHour) {
       throw new RelayError(RelayErrorCode.RATE_LIMITED, 'Too many verification sessions; try again later', {
-        context: { scope: 'global', limitPerHour: options.sessionsPerHour },
+        context: { scope: 'global', limitPerHour: options.limits.sessionsPerHour },
       });
     }
   }

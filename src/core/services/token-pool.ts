@@ -29,7 +29,7 @@ export interface RefillReport {
 }
 
 /**
- * Keeps `poolSize` usable passes per (environment, claim type) ready in
+ * Keeps `pool.size` usable passes per (environment, claim type) ready in
  * `pool` issuance mode. Refill rounds run at randomized intervals and the
  * passes of one round are issued at randomized gaps, so Persona's view of
  * issuance times follows the pool's clock, not any user's activity.
@@ -100,10 +100,10 @@ export class TokenPool {
       // database that refill at the same time then see each other's passes, so together they overfill
       // the pool by at most one pass per extra instance instead of by a whole round each.
       // Bounded per round, in case redemptions drain the pool as fast as it fills.
-      for (let round = 0; round < options.poolSize && (await this.depth(claimType)) < options.poolSize; round += 1) {
+      for (let round = 0; round < options.pool.size && (await this.depth(claimType)) < options.pool.size; round += 1) {
         shutdown.throwIfAborted();
-        if (spread) await sleep(this.deps.random() * options.poolIssueSpreadMs, undefined, { signal: shutdown, ref: false });
-        if ((await this.depth(claimType)) >= options.poolSize) break;
+        if (spread) await sleep(this.deps.random() * options.pool.issueSpreadMs, undefined, { signal: shutdown, ref: false });
+        if ((await this.depth(claimType)) >= options.pool.size) break;
         try {
           // A random pause between the anonymous challenge and the identified signing call keeps the two unpaired.
           await this.deps.passes.issue({
@@ -136,7 +136,7 @@ export class TokenPool {
         if (shutdown.aborted) return;
         logger.warn('pool refill round failed', describeError(error));
       }
-      pauseMs = options.poolRefillIntervalMs * (0.5 + this.deps.random());
+      pauseMs = options.pool.refillIntervalMs * (0.5 + this.deps.random());
     }
   }
 }

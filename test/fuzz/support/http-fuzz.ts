@@ -79,11 +79,8 @@ export function describeHttpFuzz(name: string, startApp: StartContractApp, optio
         blindRsaEngine: 'node-crypto',
         issuanceJitterMs: 0,
         // A claim before the widget completed is a 403 at Persona: answer it at once, don't retry for 10 s.
-        forbiddenRetryBudgetMs: 0,
-        retryBaseDelayMs: 10,
-        retryMaxDelayMs: 50,
-        sessionsPerSubjectPerHour: 5,
-        sessionsPerHour: 100_000,
+        retry: { forbiddenRetryBudgetMs: 0, baseDelayMs: 10, maxDelayMs: 50 },
+        limits: { sessionsPerSubjectPerHour: 5, sessionsPerHour: 100_000 },
       };
       app = await startApp({ relayOptions, storage: createMemoryStorage() });
       port = Number(new URL(app.url).port);

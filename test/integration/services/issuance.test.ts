@@ -129,7 +129,7 @@ describe.each(storageBackends())('issuance on $name', (backend) => {
 
   describe('pool', () => {
     it('fills to poolSize per claim type from the challenge endpoint, and redemption takes from it', async () => {
-      const relay = h.relay({ issuance: 'pool', poolSize: 3, allowedClaimTypes: [CLAIM_TYPE, 'age_over21_verified'], encryption: 'none' });
+      const relay = h.relay({ issuance: 'pool', pool: { size: 3 }, allowedClaimTypes: [CLAIM_TYPE, 'age_over21_verified'], encryption: 'none' });
       expect(await relay.services.pool.refill()).toEqual({ issued: 6, expired: 0, failed: 0 });
       expect(await relay.services.pool.depth(CLAIM_TYPE)).toBe(3);
       expect(await relay.services.pool.depth('age_over21_verified')).toBe(3);
@@ -151,7 +151,7 @@ describe.each(storageBackends())('issuance on $name', (backend) => {
     });
 
     it('overfills by at most one pass per extra instance when two instances refill at once', async () => {
-      const options = { issuance: 'pool', poolSize: 4, encryption: 'none' } as const;
+      const options = { issuance: 'pool', pool: { size: 4 }, encryption: 'none' } as const;
       const a = h.relay(options);
       const b = h.relay(options);
       await Promise.all([a.services.pool.refill(), b.services.pool.refill()]);
@@ -163,7 +163,7 @@ describe.each(storageBackends())('issuance on $name', (backend) => {
     it('never presents an expired pass, and marks it EXPIRED', async () => {
       let offsetMs = 0;
       const clock = () => new Date(Date.now() + offsetMs);
-      const relay = h.relay({ issuance: 'pool', poolSize: 2, encryption: 'none' }, { clock });
+      const relay = h.relay({ issuance: 'pool', pool: { size: 2 }, encryption: 'none' }, { clock });
       await relay.services.pool.refill();
       expect(await h.storage.passes.countByState()).toMatchObject({ AVAILABLE: 2 });
 
@@ -191,7 +191,7 @@ describe.each(storageBackends())('issuance on $name', (backend) => {
       let offsetMs = 0;
       const clock = () => new Date(Date.now() + offsetMs);
       const relay = h.relay(
-        { apiUrl: shortLived.url, issuance: 'pool', poolSize: 1, encryption: 'none', tokenExpiryMarginMs: 9 * 60_000 },
+        { apiUrl: shortLived.url, issuance: 'pool', pool: { size: 1 }, encryption: 'none', tokenExpiryMarginMs: 9 * 60_000 },
         { clock },
       );
       await relay.services.pool.refill();

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RelayOptions } from '../../../src/core/config/index.js';
 import { isRelayError, RelayErrorCode } from '../../../src/core/errors.js';
 import { sealedField } from '../../../src/core/services/sealing.js';
 import type { PassRecord, RelaySessionRecord, RelayStorage } from '../../../src/core/storage/index.js';
@@ -209,7 +210,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
     expect(await emulator.state()).toMatchObject({ passesIssued: 2, passesRedeemed: 2, doubleSpendRejected: 1 });
   });
 
-  const ambiguous: Array<{ name: string; fault: EmulatorFault; options?: Record<string, number> }> = [
+  const ambiguous: Array<{ name: string; fault: EmulatorFault; options?: RelayOptions }> = [
     { name: '503 twice', fault: { endpoint: 'generate-claim', mode: 'status', status: 503, times: 2 } },
     { name: '409', fault: { endpoint: 'generate-claim', mode: 'status', status: 409 } },
     { name: '429 twice', fault: { endpoint: 'generate-claim', mode: 'status', status: 429, times: 2 } },
@@ -217,7 +218,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
     {
       name: 'a timeout while Persona is still working',
       fault: { endpoint: 'generate-claim', mode: 'delay', delayMs: 1_000 },
-      options: { requestTimeoutMs: 300, retryBaseDelayMs: 200, retryMaxDelayMs: 1_000, maxRetries: 6 },
+      options: { retry: { requestTimeoutMs: 300, baseDelayMs: 200, maxDelayMs: 1_000, maxRetries: 6 } },
     },
   ];
   it.each(ambiguous)('retries $name with the same key and pass, and delivers the claim', async ({ fault, options }) => {
@@ -238,7 +239,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
   });
 
   it('keeps a redemption whose retries ran out PENDING, and the next call resumes it with the same key', async () => {
-    const relay = h.relay({ maxRetries: 1 });
+    const relay = h.relay({ retry: { maxRetries: 1 } });
     const session = await openSession(relay);
     await emulator.complete(session.accessToken);
     await emulator.fault({ endpoint: 'generate-claim', mode: 'status', status: 503, times: 2 });
@@ -257,7 +258,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
   it('never releases a pass an earlier request may have spent: a 403 after a lost answer keeps the record PENDING', async () => {
     // Found by the chaos run: Persona commits the first request (the pass is spent) but the answer is lost;
     // the retry meets a 403. Releasing the pass then would hand a spent pass to the next session.
-    const relay = h.relay({ forbiddenRetryBudgetMs: 0 });
+    const relay = h.relay({ retry: { forbiddenRetryBudgetMs: 0 } });
     const session = await openSession(relay);
     await emulator.complete(session.accessToken);
     await emulator.fault({ endpoint: 'generate-claim', mode: 'drop-after-commit' });
@@ -275,7 +276,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
 
   it('leaves a PENDING record alone while its lease runs, and resumeStale() finishes it with the same key after', async () => {
     // Instance A sends the request, Persona commits it, the answer is lost, and A dies before giving its lease up.
-    const a = h.relay({ maxRetries: 0 }, { storage: crashingStorage(h.storage), instanceId: 'instance-a' });
+    const a = h.relay({ retry: { maxRetries: 0 } }, { storage: crashingStorage(h.storage), instanceId: 'instance-a' });
     const session = await openSession(a);
     await emulator.complete(session.accessToken);
     await emulator.fault({ endpoint: 'generate-claim', mode: 'drop-after-commit' });
@@ -301,7 +302,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
   });
 
   it('turns a PENDING redemption past the replay window into UNKNOWN, reports it, and never sends its key again', async () => {
-    const a = h.relay({ maxRetries: 0 }, { storage: crashingStorage(h.storage), instanceId: 'instance-a' });
+    const a = h.relay({ retry: { maxRetries: 0 } }, { storage: crashingStorage(h.storage), instanceId: 'instance-a' });
     const session = await openSession(a);
     await emulator.complete(session.accessToken);
     await emulator.fault({ endpoint: 'generate-claim', mode: 'drop-after-commit' });
@@ -324,7 +325,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
   });
 
   it('answers REDEMPTION_UNKNOWN to the caller that finds the replay window closed', async () => {
-    const a = h.relay({ maxRetries: 0 }, { storage: crashingStorage(h.storage), instanceId: 'instance-a' });
+    const a = h.relay({ retry: { maxRetries: 0 } }, { storage: crashingStorage(h.storage), instanceId: 'instance-a' });
     const session = await openSession(a);
     await emulator.complete(session.accessToken);
     await emulator.fault({ endpoint: 'generate-claim', mode: 'drop-after-commit' });
@@ -375,7 +376,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
   });
 
   it('rate limits session creation per subject and in total, before anything is created at Persona', async () => {
-    const relay = h.relay({ encryption: 'none', sessionsPerSubjectPerHour: 2, sessionsPerHour: 3 });
+    const relay = h.relay({ encryption: 'none', limits: { sessionsPerSubjectPerHour: 2, sessionsPerHour: 3 } });
     await relay.services.sessions.create('alice');
     await relay.services.sessions.create('alice');
     const perSubject = await failure(relay.services.sessions.create('alice'));

@@ -81,7 +81,7 @@ describe('close()', () => {
 
   it("does not sit out a pool round's spread before its first issuance", async () => {
     const draws = midpointRandom();
-    const relay = startServices({ issuance: 'pool', poolSize: 2, poolIssueSpreadMs: 60 * MINUTE_MS }, draws.random);
+    const relay = startServices({ issuance: 'pool', pool: { size: 2, issueSpreadMs: 60 * MINUTE_MS } }, draws.random);
     await relay.start();
     // The first draw sizes the spread wait the round then sleeps (30 minutes at the midpoint).
     await eventually(async () => draws.draws() > 0, 5_000, 'the spread draw');
@@ -91,7 +91,7 @@ describe('close()', () => {
   });
 
   it('does not sit out the signing jitter of a pool issuance, and signs nothing after it', async () => {
-    const relay = startServices({ issuance: 'pool', poolSize: 2, issuanceJitterMs: 10 * MINUTE_MS });
+    const relay = startServices({ issuance: 'pool', pool: { size: 2 }, issuanceJitterMs: 10 * MINUTE_MS });
     await relay.start();
     // The challenge is fetched; the identified signing call waits 5 minutes behind it.
     await eventually(async () => (await requestsTo(CHALLENGE_PATH)).length > 0, 5_000, 'the challenge request');
@@ -101,7 +101,7 @@ describe('close()', () => {
   });
 
   it('does not sit out the pause between refill rounds', async () => {
-    const relay = startServices({ issuance: 'pool', poolSize: 1, poolRefillIntervalMs: 24 * 60 * MINUTE_MS });
+    const relay = startServices({ issuance: 'pool', pool: { size: 1, refillIntervalMs: 24 * 60 * MINUTE_MS } });
     await relay.start();
     await eventually(async () => (await relay.pool.depth(CLAIM_TYPE)) === 1, 10_000, 'the first round');
 

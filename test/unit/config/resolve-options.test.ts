@@ -1,22 +1,24 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadOptionsFromEnv } from '../../../src/core/config/load-env.js';
-import type { RelayOptionName, RelayOptions } from '../../../src/core/config/relay-options.js';
-import { DEFAULT_RELAY_OPTIONS, resolveRelayOptions } from '../../../src/core/config/resolve-options.js';
-import { RelayErrorCode, type RelayError } from '../../../src/core/errors.js';
+import type { RelayOptionName, RelayOptions, ResolvedRelayOptions } from '../../../src/core/config/index.js';
+import { DEFAULT_RELAY_OPTIONS, ENV_PARSE_PROBLEMS, loadOptionsFromEnv, resolveRelayOptions } from '../../../src/core/config/index.js';
+import { nestOptions } from '../../../src/core/config/relay-options.js';
+import { RelayErrorCode } from '../../../src/core/errors.js';
 import { expectNoSecretIn, expectRelayError } from '../protocol/relay-error-assertions.js';
+import { configError, problemsOf, resolveWithKeys, TEST_API_KEY, TEST_STORAGE_KEY } from './support.js';
 
 const STORAGE_KEY = randomBytes(32).toString('base64');
 const OTHER_STORAGE_KEY = randomBytes(32).toString('base64');
 
-function problemsOf(input: RelayOptions): string[] {
-  const error = expectRelayError(() => resolveRelayOptions(input), RelayErrorCode.INVALID_CONFIG);
-  return error.context['problems'] as string[];
+/** `{ retry: { maxRetries: value } }` for `'retry.maxRetries'`. */
+function option(name: RelayOptionName, value: unknown): RelayOptions {
+  return nestOptions([[name, value]]) as RelayOptions;
 }
 
-function configError(input: RelayOptions): RelayError {
-  return expectRelayError(() => resolveRelayOptions(input), RelayErrorCode.INVALID_CONFIG);
+/** The resolved value of a dotted option name. */
+function valueAt(resolved: ResolvedRelayOptions, name: RelayOptionName): unknown {
+  return name.split('.').reduce<unknown>((values, key) => (values as Record<string, unknown>)[key], resolved);
 }
 
 interface PemPair {
@@ -32,94 +34,113 @@ function rsaPair(bits: number): PemPair {
   };
 }
 
-describe('resolveRelayOptions: defaults', () => {
-  it('resolves an empty input to the documented defaults', () => {
-    const resolved = resolveRelayOptions();
-    expect({ ...resolved }).toEqual({
+describe('resolveRelayOptions: defaults and layers', () => {
+  it('resolves the required options alone to the documented defaults', () => {
+    const resolved = resolveWithKeys();
+    expect(JSON.parse(JSON.stringify({ ...resolved }))).toEqual({
       ...DEFAULT_RELAY_OPTIONS,
+      apiKey: TEST_API_KEY,
       environment: 'production',
       sandbox: false,
       allowedClaimTypes: ['age_over18_verified'],
+      storageKeys: { k1: TEST_STORAGE_KEY },
+      storageKeyId: 'k1',
     });
-    expect(resolveRelayOptions({})).toEqual(resolved);
-  });
-
-  it('documents the defaults of the brief', () => {
-    expect(DEFAULT_RELAY_OPTIONS).toMatchObject({
-      apiUrl: 'https://api.withpersona.com',
-      claimType: 'age_over18_verified',
-      encryption: 'per-relay',
-      perRelayKeyBits: 3072,
-      issuance: 'at-creation',
-      poolSize: 10,
-      challengeSource: 'auto',
-      dataDir: '.relay-data',
-      requestTimeoutMs: 10_000,
-      maxRetries: 3,
-      retryBaseDelayMs: 200,
-      retryMaxDelayMs: 5_000,
-      rateLimitMaxWaitMs: 60_000,
-      forbiddenRetryBudgetMs: 10_000,
-      tokenExpiryMarginMs: 300_000,
-      replayWindowMs: 3_600_000,
-      redemptionLeaseMs: 30_000,
-      sessionsPerSubjectPerHour: 10,
-      sessionsPerHour: 1000,
-      anonymousUserAgent: 'persona-relay',
-    });
-    expect(Object.isFrozen(DEFAULT_RELAY_OPTIONS)).toBe(true);
   });
 
   it('leaves out what has no default and generates no secret', () => {
-    const resolved = resolveRelayOptions();
-    for (const absent of ['apiKey', 'storageKeys', 'storageKeyId', 'cookieSecret', 'databaseUrl', 'staticPublicKeyPem', 'staticPrivateKeyPem', 'personaVersion', 'storageKey']) {
+    const resolved = resolveWithKeys();
+    for (const absent of ['cookieSecret', 'databaseUrl', 'staticPublicKeyPem', 'staticPrivateKeyPem', 'personaVersion', 'storageKey']) {
       expect(Object.hasOwn(resolved, absent), absent).toBe(false);
     }
   });
 
-  it('treats undefined values as absent', () => {
-    expect(resolveRelayOptions({ poolSize: undefined, apiKey: undefined }).poolSize).toBe(10);
+  it('merges a partial group with the group’s defaults', () => {
+    const resolved = resolveWithKeys({ retry: { maxRetries: 5 }, pool: {} });
+    expect(resolved.retry).toEqual({ ...DEFAULT_RELAY_OPTIONS.retry, maxRetries: 5 });
+    expect(resolved.pool).toEqual(DEFAULT_RELAY_OPTIONS.pool);
+  });
+
+  it('merges layers option by option, later layers winning, undefined never overriding', () => {
+    const resolved = resolveWithKeys(
+      { claimType: 'age_over21_verified', retry: { maxRetries: 1, baseDelayMs: 10 } },
+      { retry: { maxRetries: 2, maxDelayMs: undefined }, claimType: undefined, pool: undefined },
+    );
+    expect(resolved.claimType).toBe('age_over21_verified');
+    expect(resolved.retry).toMatchObject({ maxRetries: 2, baseDelayMs: 10, maxDelayMs: 5_000 });
+  });
+
+  it('takes the environment as a layer under the options given in code', () => {
+    const env = loadOptionsFromEnv({ RELAY_MAX_RETRIES: '1', RELAY_RETRY_BASE_DELAY_MS: '20', RELAY_CLAIM_TYPE: 'live_human_presence' });
+    const resolved = resolveWithKeys(env, { retry: { maxRetries: 4 } });
+    expect(resolved.retry).toMatchObject({ maxRetries: 4, baseDelayMs: 20 });
+    expect(resolved.claimType).toBe('live_human_presence');
   });
 
   it('keeps given values', () => {
-    const resolved = resolveRelayOptions({
+    const resolved = resolveWithKeys({
       apiKey: 'persona_production_abc',
       claimType: 'age_over21_verified',
       issuance: 'pool',
-      poolSize: 50,
       challengeSource: 'endpoint',
       cookieSecret: 'x'.repeat(32),
       databaseUrl: 'postgresql://relay:pw@db:5432/relay',
       dataDir: 'memory://',
-      maxRetries: 0,
       personaVersion: '2025-12-08',
       anonymousUserAgent: 'Mozilla/5.0 (compatible)',
+      pool: { size: 50 },
+      retry: { maxRetries: 0 },
+      limits: { sessionsPerHour: 7 },
+      redemption: { waitMs: 0 },
     });
     expect(resolved).toMatchObject({
       apiKey: 'persona_production_abc',
       claimType: 'age_over21_verified',
       allowedClaimTypes: ['age_over21_verified'],
       issuance: 'pool',
-      poolSize: 50,
       challengeSource: 'endpoint',
       databaseUrl: 'postgresql://relay:pw@db:5432/relay',
       dataDir: 'memory://',
-      maxRetries: 0,
       personaVersion: '2025-12-08',
       anonymousUserAgent: 'Mozilla/5.0 (compatible)',
+      pool: { size: 50 },
+      retry: { maxRetries: 0 },
+      limits: { sessionsPerHour: 7 },
+      redemption: { waitMs: 0 },
     });
   });
 
-  it('returns a frozen object', () => {
-    const resolved = resolveRelayOptions({ allowedClaimTypes: ['age_over18_verified'] });
-    expect(Object.isFrozen(resolved)).toBe(true);
-    expect(Object.isFrozen(resolved.allowedClaimTypes)).toBe(true);
+  it('returns a frozen object, groups included', () => {
+    const resolved = resolveWithKeys({ allowedClaimTypes: ['age_over18_verified'] });
+    for (const part of [resolved, resolved.allowedClaimTypes, resolved.retry, resolved.pool, resolved.redemption, resolved.limits, resolved.storageKeys]) {
+      expect(Object.isFrozen(part)).toBe(true);
+    }
   });
 
-  it('throws TypeError when the input is not an object', () => {
-    expect(() => resolveRelayOptions(null as unknown as RelayOptions)).toThrow(TypeError);
-    expect(() => resolveRelayOptions([] as unknown as RelayOptions)).toThrow(TypeError);
-    expect(() => resolveRelayOptions('x' as unknown as RelayOptions)).toThrow(TypeError);
+  it('throws TypeError when a layer is not an object', () => {
+    for (const layer of [null, [], 'x', undefined]) {
+      expect(() => resolveRelayOptions({}, layer as unknown as RelayOptions)).toThrow(TypeError);
+    }
+  });
+});
+
+describe('resolveRelayOptions: required options', () => {
+  it('reports every missing required option with its variable, in the same error as the other problems', () => {
+    const error = expectRelayError(() => resolveRelayOptions({ pool: { size: 0 } }), RelayErrorCode.INVALID_CONFIG);
+    expect(error.context['problems']).toEqual([
+      'apiKey: is required (set PERSONA_API_KEY)',
+      'storageKey: is required (set RELAY_STORAGE_KEY)',
+      'pool.size: must be an integer from 1 to 1000',
+    ]);
+  });
+
+  it('takes them from any layer', () => {
+    const env = loadOptionsFromEnv({ PERSONA_API_KEY: 'persona_sandbox_x' });
+    expect(resolveRelayOptions(env, { storageKeys: { only: STORAGE_KEY } }).storageKeyId).toBe('only');
+  });
+
+  it('counts an invalid value as given, not as missing', () => {
+    expect(problemsOf({ apiKey: '' })).toEqual(['apiKey: must be a non-empty string of visible ASCII characters without spaces']);
   });
 });
 
@@ -128,14 +149,13 @@ describe('resolveRelayOptions: environment', () => {
     [{ apiKey: 'persona_sandbox_abc' }, 'sandbox'],
     [{ apiKey: 'persona_production_abc' }, 'production'],
     [{ apiKey: 'other_key_format' }, 'production'],
-    [{}, 'production'],
     [{ sandbox: true }, 'sandbox'],
     [{ sandbox: false }, 'production'],
     [{ apiKey: 'other_key_format', sandbox: true }, 'sandbox'],
     [{ apiKey: 'persona_sandbox_abc', sandbox: true }, 'sandbox'],
     [{ apiKey: 'persona_production_abc', sandbox: false }, 'production'],
   ] as [RelayOptions, string][])('resolves %j to %s', (input, environment) => {
-    const resolved = resolveRelayOptions(input);
+    const resolved = resolveWithKeys(input);
     expect(resolved.environment).toBe(environment);
     expect(resolved.sandbox).toBe(environment === 'sandbox');
   });
@@ -151,8 +171,8 @@ describe('resolveRelayOptions: environment', () => {
   });
 
   it('infers from RELAY_SANDBOX and PERSONA_API_KEY loaded from the environment', () => {
-    expect(resolveRelayOptions(loadOptionsFromEnv({ PERSONA_API_KEY: 'persona_sandbox_x' })).environment).toBe('sandbox');
-    expect(resolveRelayOptions(loadOptionsFromEnv({ RELAY_SANDBOX: '1' })).environment).toBe('sandbox');
+    expect(resolveWithKeys(loadOptionsFromEnv({ PERSONA_API_KEY: 'persona_sandbox_x' })).environment).toBe('sandbox');
+    expect(resolveWithKeys(loadOptionsFromEnv({ RELAY_SANDBOX: '1' })).environment).toBe('sandbox');
   });
 });
 
@@ -164,7 +184,7 @@ describe('resolveRelayOptions: single options', () => {
     ['https://proxy.example/persona/', 'https://proxy.example/persona'],
     ['HTTPS://API.EXAMPLE.COM', 'https://api.example.com'],
   ])('normalises apiUrl %s', (apiUrl, expected) => {
-    expect(resolveRelayOptions({ apiUrl }).apiUrl).toBe(expected);
+    expect(resolveWithKeys({ apiUrl }).apiUrl).toBe(expected);
   });
 
   it.each([
@@ -187,7 +207,7 @@ describe('resolveRelayOptions: single options', () => {
   });
 
   it.each(['age_over18_germany', 'live_human_presence', 'a', 'x'.repeat(100), 'age_18_plus_verified'])('accepts claimType %s', (claimType) => {
-    expect(resolveRelayOptions({ claimType }).claimType).toBe(claimType);
+    expect(resolveWithKeys({ claimType }).claimType).toBe(claimType);
   });
 
   it.each(['', 'Age_over18', 'age-over-18', 'x'.repeat(101), 'a b', 7])('rejects claimType %j', (claimType) => {
@@ -195,18 +215,11 @@ describe('resolveRelayOptions: single options', () => {
   });
 
   it('deduplicates allowedClaimTypes', () => {
-    expect(resolveRelayOptions({ claimType: 'b', allowedClaimTypes: ['a', 'b', 'a'] }).allowedClaimTypes).toEqual(['a', 'b']);
+    expect(resolveWithKeys({ claimType: 'b', allowedClaimTypes: ['a', 'b', 'a'] }).allowedClaimTypes).toEqual(['a', 'b']);
   });
 
-  it.each([
-    [['a', 'B']],
-    ['age_over18_verified'],
-    [[1]],
-    [['age_over18_verified', '']],
-  ])('rejects allowedClaimTypes %j', (allowedClaimTypes) => {
-    expect(problemsOf({ allowedClaimTypes: allowedClaimTypes as string[] })).toEqual([
-      'allowedClaimTypes: must be an array of claim types that each must match ^[a-z0-9_]{1,100}$',
-    ]);
+  it('rejects allowedClaimTypes that are no list of claim types', () => {
+    expect(problemsOf({ allowedClaimTypes: ['a', 'B'] })).toEqual(['allowedClaimTypes: must be an array of claim types matching ^[a-z0-9_]{1,100}$']);
   });
 
   it('requires allowedClaimTypes to include claimType', () => {
@@ -224,86 +237,89 @@ describe('resolveRelayOptions: single options', () => {
     ['encryption', 'PER-RELAY', 'encryption: must be one of "per-relay", "static", "none"'],
     ['issuance', 'eager', 'issuance: must be one of "at-creation", "pool"'],
     ['challengeSource', 'header', 'challengeSource: must be one of "auto", "relay", "endpoint"'],
+    ['blindRsaEngine', 'wasm', 'blindRsaEngine: must be one of "blindrsa-ts", "node-crypto"'],
     ['perRelayKeyBits', 1024, 'perRelayKeyBits: must be one of 2048, 3072, 4096'],
     ['perRelayKeyBits', '3072', 'perRelayKeyBits: must be one of 2048, 3072, 4096'],
-  ])('rejects %s %j', (option, value, problem) => {
-    expect(problemsOf({ [option]: value } as RelayOptions)).toEqual([problem]);
+  ])('rejects %s %j', (name, value, problem) => {
+    expect(problemsOf({ [name]: value } as RelayOptions)).toEqual([problem]);
   });
 
   it.each([['none'], ['per-relay']] as const)('accepts encryption %s', (encryption) => {
-    expect(resolveRelayOptions({ encryption }).encryption).toBe(encryption);
+    expect(resolveWithKeys({ encryption }).encryption).toBe(encryption);
   });
 
   it.each([2048, 3072, 4096] as const)('accepts perRelayKeyBits %d', (perRelayKeyBits) => {
-    expect(resolveRelayOptions({ perRelayKeyBits }).perRelayKeyBits).toBe(perRelayKeyBits);
+    expect(resolveWithKeys({ perRelayKeyBits }).perRelayKeyBits).toBe(perRelayKeyBits);
   });
 
   const integerRanges: [RelayOptionName, number, number][] = [
-    ['poolSize', 1, 1000],
-    ['requestTimeoutMs', 1, 600_000],
-    ['maxRetries', 0, 10],
-    ['rateLimitMaxWaitMs', 0, 3_600_000],
-    ['forbiddenRetryBudgetMs', 0, 600_000],
     ['tokenExpiryMarginMs', 0, 86_399_999],
-    ['redemptionWaitMs', 0, 600_000],
-    ['sessionsPerSubjectPerHour', 1, 1_000_000],
-    ['sessionsPerHour', 1, 1_000_000],
     ['issuanceJitterMs', 0, 600_000],
-    ['poolRefillIntervalMs', 1_000, 86_400_000],
-    ['poolIssueSpreadMs', 0, 3_600_000],
     ['maintenanceIntervalMs', 1_000, 86_400_000],
+    ['retry.requestTimeoutMs', 1, 600_000],
+    ['retry.maxRetries', 0, 10],
+    ['retry.rateLimitMaxWaitMs', 0, 3_600_000],
+    ['retry.forbiddenRetryBudgetMs', 0, 600_000],
+    ['pool.size', 1, 1000],
+    ['pool.refillIntervalMs', 1_000, 86_400_000],
+    ['pool.issueSpreadMs', 0, 3_600_000],
+    ['redemption.waitMs', 0, 600_000],
+    ['limits.sessionsPerSubjectPerHour', 1, 1_000_000],
+    ['limits.sessionsPerHour', 1, 1_000_000],
   ];
 
-  it.each(integerRanges)('accepts %s at both ends of %d–%d', (option, min, max) => {
-    expect(resolveRelayOptions({ [option]: min } as RelayOptions)[option as 'poolSize']).toBe(min);
-    expect(resolveRelayOptions({ [option]: max } as RelayOptions)[option as 'poolSize']).toBe(max);
+  it.each(integerRanges)('accepts %s at both ends of %d–%d', (name, min, max) => {
+    expect(valueAt(resolveWithKeys(option(name, min)), name)).toBe(min);
+    expect(valueAt(resolveWithKeys(option(name, max)), name)).toBe(max);
   });
 
-  it.each(integerRanges)('rejects %s outside %d–%d, fractions and non-numbers', (option, min, max) => {
-    const problem = `${option}: must be an integer from ${min} to ${max}`;
+  it.each(integerRanges)('rejects %s outside %d–%d, fractions and non-numbers', (name, min, max) => {
+    const problem = `${name}: must be an integer from ${min} to ${max}`;
     for (const value of [min - 1, max + 1, min + 0.5, Number.NaN, Infinity, String(min), null]) {
-      expect(problemsOf({ [option]: value } as RelayOptions), `${option} = ${String(value)}`).toEqual([problem]);
+      expect(problemsOf(option(name, value)), `${name} = ${String(value)}`).toEqual([problem]);
     }
   });
 
   it('bounds the replay window below Persona’s 24 h retention and the lease below the window', () => {
-    expect(resolveRelayOptions({ replayWindowMs: 86_399_999 }).replayWindowMs).toBe(86_399_999);
-    expect(problemsOf({ replayWindowMs: 86_400_000 })).toEqual(['replayWindowMs: must be an integer from 1 to 86399999']);
-    expect(problemsOf({ replayWindowMs: 60_000, redemptionLeaseMs: 60_000 })).toEqual(['redemptionLeaseMs: must be shorter than replayWindowMs']);
-    expect(problemsOf({ redemptionLeaseMs: 3_600_001 })).toEqual(['redemptionLeaseMs: must be an integer from 1 to 3600000']);
+    expect(resolveWithKeys({ redemption: { replayWindowMs: 86_399_999 } }).redemption.replayWindowMs).toBe(86_399_999);
+    expect(problemsOf({ redemption: { replayWindowMs: 86_400_000 } })).toEqual(['redemption.replayWindowMs: must be an integer from 1 to 86399999']);
+    expect(problemsOf({ redemption: { replayWindowMs: 60_000, leaseMs: 60_000 } })).toEqual([
+      'redemption.leaseMs: must be shorter than redemption.replayWindowMs',
+    ]);
+    expect(problemsOf({ redemption: { leaseMs: 3_600_001 } })).toEqual(['redemption.leaseMs: must be an integer from 1 to 3600000']);
   });
 
-  it('accepts retryBaseDelayMs from 0 to 60000 and rejects the rest', () => {
-    expect(resolveRelayOptions({ retryBaseDelayMs: 0 }).retryBaseDelayMs).toBe(0);
-    expect(resolveRelayOptions({ retryBaseDelayMs: 60_000, retryMaxDelayMs: 60_000 }).retryBaseDelayMs).toBe(60_000);
+  it('accepts retry.baseDelayMs from 0 to 60000 and rejects the rest', () => {
+    expect(resolveWithKeys({ retry: { baseDelayMs: 0 } }).retry.baseDelayMs).toBe(0);
+    expect(resolveWithKeys({ retry: { baseDelayMs: 60_000, maxDelayMs: 60_000 } }).retry.baseDelayMs).toBe(60_000);
     for (const value of [-1, 60_001, 0.5, '200']) {
-      expect(problemsOf({ retryBaseDelayMs: value as number })).toEqual(['retryBaseDelayMs: must be an integer from 0 to 60000']);
+      expect(problemsOf({ retry: { baseDelayMs: value as number } })).toEqual(['retry.baseDelayMs: must be an integer from 0 to 60000']);
     }
   });
 
-  it('requires retryMaxDelayMs ≥ retryBaseDelayMs', () => {
-    expect(resolveRelayOptions({ retryBaseDelayMs: 500, retryMaxDelayMs: 500 }).retryMaxDelayMs).toBe(500);
-    expect(problemsOf({ retryBaseDelayMs: 500, retryMaxDelayMs: 499 })).toEqual(['retryMaxDelayMs: must be at least retryBaseDelayMs']);
-    expect(problemsOf({ retryMaxDelayMs: 600_001 })).toEqual(['retryMaxDelayMs: must be an integer from 0 to 600000']);
+  it('requires retry.maxDelayMs ≥ retry.baseDelayMs', () => {
+    expect(resolveWithKeys({ retry: { baseDelayMs: 500, maxDelayMs: 500 } }).retry.maxDelayMs).toBe(500);
+    expect(problemsOf({ retry: { baseDelayMs: 500, maxDelayMs: 499 } })).toEqual(['retry.maxDelayMs: must be at least retry.baseDelayMs']);
+    expect(problemsOf({ retry: { maxDelayMs: 600_001 } })).toEqual(['retry.maxDelayMs: must be an integer from 0 to 600000']);
   });
 
-  it('rejects challengeSource "relay" with issuance "pool" (§3.3), and allows the other combinations', () => {
+  it('rejects challengeSource "relay" with issuance "pool", and allows the other combinations', () => {
     expect(problemsOf({ challengeSource: 'relay', issuance: 'pool' })).toEqual([
-      'challengeSource: "relay" cannot be combined with issuance "pool": a pool has no relay to ask (§3.3)',
+      'challengeSource: "relay" cannot be combined with issuance "pool": a pool has no relay to ask',
     ]);
-    expect(resolveRelayOptions({ challengeSource: 'relay' }).challengeSource).toBe('relay');
-    expect(resolveRelayOptions({ challengeSource: 'auto', issuance: 'pool' }).issuance).toBe('pool');
-    expect(resolveRelayOptions({ challengeSource: 'endpoint', issuance: 'pool' }).issuance).toBe('pool');
+    expect(resolveWithKeys({ challengeSource: 'relay' }).challengeSource).toBe('relay');
+    expect(resolveWithKeys({ challengeSource: 'auto', issuance: 'pool' }).issuance).toBe('pool');
+    expect(resolveWithKeys({ challengeSource: 'endpoint', issuance: 'pool' }).issuance).toBe('pool');
   });
 
   it('requires cookieSecret to have at least 32 characters', () => {
-    expect(resolveRelayOptions({ cookieSecret: 'c'.repeat(32) }).cookieSecret).toBe('c'.repeat(32));
+    expect(resolveWithKeys({ cookieSecret: 'c'.repeat(32) }).cookieSecret).toBe('c'.repeat(32));
     expect(problemsOf({ cookieSecret: 'c'.repeat(31) })).toEqual(['cookieSecret: must be a string of at least 32 characters']);
     expect(problemsOf({ cookieSecret: 12345 as unknown as string })).toEqual(['cookieSecret: must be a string of at least 32 characters']);
   });
 
   it.each(['postgres://localhost/relay', 'postgresql://u:p@db:5432/relay?sslmode=require', 'POSTGRES://h/db', 'postgres:///relay?host=/var/run/postgresql'])('accepts databaseUrl %s', (databaseUrl) => {
-    expect(resolveRelayOptions({ databaseUrl }).databaseUrl).toBe(databaseUrl);
+    expect(resolveWithKeys({ databaseUrl }).databaseUrl).toBe(databaseUrl);
   });
 
   it.each(['mysql://localhost/relay', 'localhost:5432', 'postgres:/relay', 'postgres://[bad', ''])('rejects databaseUrl %j', (databaseUrl) => {
@@ -315,7 +331,7 @@ describe('resolveRelayOptions: single options', () => {
   });
 
   it.each(['2025-12-08', '2020-05-18'])('accepts personaVersion %s', (personaVersion) => {
-    expect(resolveRelayOptions({ personaVersion }).personaVersion).toBe(personaVersion);
+    expect(resolveWithKeys({ personaVersion }).personaVersion).toBe(personaVersion);
   });
 
   it.each(['2025-12-8', 'latest', '', '2025-12-08\r\nX: y'])('rejects personaVersion %j', (personaVersion) => {
@@ -326,50 +342,58 @@ describe('resolveRelayOptions: single options', () => {
     expect(problemsOf({ anonymousUserAgent })).toEqual(['anonymousUserAgent: must be 1–200 visible ASCII characters (inner spaces allowed)']);
   });
 
-  it('reports unknown keys (typos), bounding long names', () => {
-    expect(problemsOf({ poolsize: 3, environment: 'sandbox', poolSize: 0 } as unknown as RelayOptions)).toEqual([
-      'poolSize: must be an integer from 1 to 1000',
+  it('reports unknown keys (typos, flat names of grouped options, dotted keys), bounding long names', () => {
+    const input = { poolsize: 3, maxRetries: 2, 'retry.maxRetries': 2, retry: { maxretries: 1 }, environment: 'sandbox', pool: { size: 0 } };
+    expect(problemsOf(input as unknown as RelayOptions)).toEqual([
+      'pool.size: must be an integer from 1 to 1000',
       'poolsize: unknown option',
+      'maxRetries: unknown option',
+      'retry.maxRetries: unknown option',
+      'retry.maxretries: unknown option',
       'environment: unknown option',
     ]);
     const [problem] = problemsOf({ ['k'.repeat(300)]: 1 } as unknown as RelayOptions);
     expect(problem!.length).toBeLessThan(100);
   });
+
+  it.each([3, 'x', null, [1]])('rejects a group given as %j', (retry) => {
+    expect(problemsOf({ retry } as unknown as RelayOptions)).toEqual(['retry: must be an object']);
+  });
 });
 
 describe('resolveRelayOptions: storage keys', () => {
   it('gives storageKey the id k1', () => {
-    const resolved = resolveRelayOptions({ storageKey: STORAGE_KEY });
+    const resolved = resolveWithKeys({ storageKey: STORAGE_KEY });
     expect({ ...resolved.storageKeys }).toEqual({ k1: STORAGE_KEY });
     expect(resolved.storageKeyId).toBe('k1');
     expect(Object.hasOwn(resolved, 'storageKey')).toBe(false);
   });
 
   it('gives storageKey the id storageKeyId when set', () => {
-    const resolved = resolveRelayOptions({ storageKey: STORAGE_KEY, storageKeyId: '2026-05' });
+    const resolved = resolveWithKeys({ storageKey: STORAGE_KEY, storageKeyId: '2026-05' });
     expect({ ...resolved.storageKeys }).toEqual({ '2026-05': STORAGE_KEY });
     expect(resolved.storageKeyId).toBe('2026-05');
   });
 
   it('canonicalises base64url or unpadded keys to padded standard base64', () => {
     const bytes = randomBytes(32);
-    const resolved = resolveRelayOptions({ storageKey: bytes.toString('base64url') });
+    const resolved = resolveWithKeys({ storageKey: bytes.toString('base64url') });
     expect(resolved.storageKeys!['k1']).toBe(bytes.toString('base64'));
   });
 
   it('accepts several keys with the current one named', () => {
-    const resolved = resolveRelayOptions({ storageKeys: { old: OTHER_STORAGE_KEY, new: STORAGE_KEY }, storageKeyId: 'new' });
+    const resolved = resolveWithKeys({ storageKeys: { old: OTHER_STORAGE_KEY, new: STORAGE_KEY }, storageKeyId: 'new' });
     expect({ ...resolved.storageKeys }).toEqual({ old: OTHER_STORAGE_KEY, new: STORAGE_KEY });
     expect(resolved.storageKeyId).toBe('new');
     expect(Object.isFrozen(resolved.storageKeys)).toBe(true);
   });
 
   it('uses the only key of storageKeys as current', () => {
-    expect(resolveRelayOptions({ storageKeys: { only: STORAGE_KEY } }).storageKeyId).toBe('only');
+    expect(resolveWithKeys({ storageKeys: { only: STORAGE_KEY } }).storageKeyId).toBe('only');
   });
 
   it('loads RELAY_STORAGE_KEYS and RELAY_STORAGE_KEY_ID', () => {
-    const resolved = resolveRelayOptions(
+    const resolved = resolveWithKeys(
       loadOptionsFromEnv({ RELAY_STORAGE_KEYS: `a:${OTHER_STORAGE_KEY},b:${STORAGE_KEY}`, RELAY_STORAGE_KEY_ID: 'b' }),
     );
     expect(resolved.storageKeyId).toBe('b');
@@ -385,7 +409,6 @@ describe('resolveRelayOptions: storage keys', () => {
     ['both forms', { storageKey: STORAGE_KEY, storageKeys: { k2: STORAGE_KEY } }, ['storageKeys: give either storageKey or storageKeys, not both']],
     ['several keys and no id', { storageKeys: { a: STORAGE_KEY, b: OTHER_STORAGE_KEY } }, ['storageKeyId: is required when storageKeys holds several keys']],
     ['an id naming no key', { storageKeys: { a: STORAGE_KEY }, storageKeyId: 'b' }, ['storageKeyId: must name a key of storageKeys']],
-    ['an id alone', { storageKeyId: 'k1' }, ['storageKeyId: is set but neither storageKey nor storageKeys is']],
     ['a malformed id', { storageKey: STORAGE_KEY, storageKeyId: 'has space' }, ['storageKeyId: must match ^[A-Za-z0-9_-]{1,32}$']],
     ['an empty key ring', { storageKeys: {} }, ['storageKeys: must hold at least one key']],
     ['a key ring that is not an object', { storageKeys: 'k1:abc' }, ['storageKeys: must be an object mapping key ids to base64 keys']],
@@ -394,6 +417,11 @@ describe('resolveRelayOptions: storage keys', () => {
     ['a non-string key in the ring', { storageKeys: { a: 7 }, storageKeyId: 'a' }, ['storageKeys.a: must be a string']],
   ])('rejects %s', (_label, input, problems) => {
     expect(problemsOf(input as RelayOptions)).toEqual(problems);
+  });
+
+  it('requires storageKey or storageKeys, whatever else is given', () => {
+    const error = expectRelayError(() => resolveRelayOptions({ apiKey: TEST_API_KEY, storageKeyId: 'k1' }), RelayErrorCode.INVALID_CONFIG);
+    expect(error.context['problems']).toEqual(['storageKey: is required (set RELAY_STORAGE_KEY)']);
   });
 
   it('never prints a storage key', () => {
@@ -440,7 +468,7 @@ describe('resolveRelayOptions: static encryption keys', () => {
   });
 
   it('accepts a matching RSA pair', () => {
-    const resolved = resolveRelayOptions(staticInput(pair.publicKeyPem, pair.privateKeyPem));
+    const resolved = resolveWithKeys(staticInput(pair.publicKeyPem, pair.privateKeyPem));
     expect(resolved.encryption).toBe('static');
     expect(resolved.staticPublicKeyPem).toBe(pair.publicKeyPem);
     expect(resolved.staticPrivateKeyPem).toBe(pair.privateKeyPem);
@@ -448,7 +476,7 @@ describe('resolveRelayOptions: static encryption keys', () => {
 
   it('converts a PKCS#1 public key to SPKI PEM', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const resolved = resolveRelayOptions(
+    const resolved = resolveWithKeys(
       staticInput(
         rsa.publicKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
         rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
@@ -463,7 +491,7 @@ describe('resolveRelayOptions: static encryption keys', () => {
       RELAY_STATIC_PUBLIC_KEY: pair.publicKeyPem.trim().replaceAll('\n', '\\n'),
       RELAY_STATIC_PRIVATE_KEY: pair.privateKeyPem.trim().replaceAll('\n', '\\n'),
     };
-    expect(resolveRelayOptions(loadOptionsFromEnv(env)).staticPublicKeyPem).toBe(pair.publicKeyPem);
+    expect(resolveWithKeys(loadOptionsFromEnv(env)).staticPublicKeyPem).toBe(pair.publicKeyPem);
   });
 
   it('requires both keys with encryption "static"', () => {
@@ -545,7 +573,7 @@ describe('resolveRelayOptions: static encryption keys', () => {
 });
 
 describe('resolveRelayOptions: reporting', () => {
-  it('reports every problem at once, one line each', () => {
+  it('reports every problem at once, one line each, in table order', () => {
     const input = {
       apiKey: '',
       apiUrl: 'ftp://x',
@@ -555,44 +583,56 @@ describe('resolveRelayOptions: reporting', () => {
       encryption: 'rsa',
       perRelayKeyBits: 1000,
       issuance: 'later',
-      poolSize: 0,
       challengeSource: 'nowhere',
       cookieSecret: 'short',
       databaseUrl: 'mysql://db',
       dataDir: '',
-      requestTimeoutMs: 0,
-      maxRetries: 11,
-      retryBaseDelayMs: -1,
-      retryMaxDelayMs: 1.5,
-      rateLimitMaxWaitMs: 'x',
-      forbiddenRetryBudgetMs: -5,
       tokenExpiryMarginMs: -1,
-      replayWindowMs: 0,
-      redemptionLeaseMs: 0,
-      redemptionWaitMs: -1,
-      sessionsPerSubjectPerHour: 0,
-      sessionsPerHour: 0,
       anonymousUserAgent: '',
       personaVersion: 'v1',
       issuanceJitterMs: -1,
-      poolRefillIntervalMs: 1,
-      poolIssueSpreadMs: -1,
       maintenanceIntervalMs: 1,
+      retry: { requestTimeoutMs: 0, maxRetries: 11, baseDelayMs: -1, maxDelayMs: 1.5, rateLimitMaxWaitMs: 'x', forbiddenRetryBudgetMs: -5 },
+      pool: { size: 0, refillIntervalMs: 1, issueSpreadMs: -1 },
+      redemption: { leaseMs: 0, waitMs: -1, replayWindowMs: 0 },
+      limits: { sessionsPerSubjectPerHour: 0, sessionsPerHour: 0 },
       typo: true,
-    } as unknown as RelayOptions;
-    const error = configError(input);
+    };
+    const names = Object.entries(input).flatMap(([key, value]) =>
+      typeof value === 'object' ? Object.keys(value).map((member) => `${key}.${member}`) : [key],
+    );
+    const error = configError(input as unknown as RelayOptions);
     const problems = error.context['problems'] as string[];
-    const options = Object.keys(input);
-    expect(problems).toHaveLength(options.length);
-    for (const option of options) {
-      expect(problems.some((problem) => problem.startsWith(`${option}: `)), option).toBe(true);
-    }
-    expect(error.message).toBe(`Invalid persona-relay configuration (${options.length} problems):\n${problems.join('\n')}`);
-    expect(error.message.split('\n')).toHaveLength(options.length + 1);
+    expect(problems.map((line) => line.split(':')[0])).toEqual(names);
+    expect(error.message).toBe(`Invalid persona-relay configuration (${names.length} problems):\n${problems.join('\n')}`);
   });
 
   it('says "1 problem" for one', () => {
-    expect(configError({ poolSize: 0 }).message).toBe('Invalid persona-relay configuration (1 problem):\npoolSize: must be an integer from 1 to 1000');
+    expect(configError({ pool: { size: 0 } }).message).toBe('Invalid persona-relay configuration (1 problem):\npool.size: must be an integer from 1 to 1000');
+  });
+
+  it('names the variable of every problem whose value came from the environment', () => {
+    const env = loadOptionsFromEnv({ RELAY_POOL_SIZE: 'ten', RELAY_SANDBOX: 'maybe', RELAY_MAX_RETRIES: '99', RELAY_CLAIM_TYPE: 'Bad' });
+    expect(problemsOf(env, { claimType: 'also bad' })).toEqual([
+      'claimType: must match ^[a-z0-9_]{1,100}$',
+      'sandbox: must be true, false, 1 or 0 (from RELAY_SANDBOX)',
+      'retry.maxRetries: must be an integer from 0 to 10 (from RELAY_MAX_RETRIES)',
+      'pool.size: must be an integer (from RELAY_POOL_SIZE)',
+    ]);
+  });
+
+  it('names the variable of an unparsable value even in a copy of the environment’s options', () => {
+    const copy = { ...loadOptionsFromEnv({ RELAY_POOL_SIZE: 'ten', RELAY_MAX_RETRIES: '99' }) };
+    expect(problemsOf(copy)).toEqual(['retry.maxRetries: must be an integer from 0 to 10', 'pool.size: must be an integer (from RELAY_POOL_SIZE)']);
+  });
+
+  it('lets a value given in code override an unparsable variable', () => {
+    expect(resolveWithKeys(loadOptionsFromEnv({ RELAY_POOL_SIZE: 'ten' }), { pool: { size: 5 } }).pool.size).toBe(5);
+    expect(resolveWithKeys({ ...loadOptionsFromEnv({ RELAY_SANDBOX: 'maybe' }), sandbox: true }).sandbox).toBe(true);
+  });
+
+  it('ignores parse problems of names that are no option', () => {
+    expect(resolveWithKeys({ [ENV_PARSE_PROBLEMS]: { nonsense: 'must be nonsense' } }).pool.size).toBe(10);
   });
 
   it('never prints secret values, valid or not, in the message or context', () => {
@@ -603,38 +643,25 @@ describe('resolveRelayOptions: reporting', () => {
       databaseUrl: 'mysql://user:DBPASSWORD@db/x',
       staticPrivateKeyPem: '-----BEGIN PRIVATE KEY-----\nPRIVATEKEYBODY\n-----END PRIVATE KEY-----',
     };
-    const error = configError({ ...secrets, storageKeys: { k9: 'S1RPUkFHRUtFWVRXTw==' }, poolSize: 0 });
+    const error = configError({ ...secrets, storageKeys: { k9: 'S1RPUkFHRUtFWVRXTw==' }, pool: { size: 0 } });
     for (const secret of [...Object.values(secrets), 'TOPSECRET', 'DBPASSWORD', 'PRIVATEKEYBODY', 'S1RPUkFHRUtFWVRXTw==']) {
       expectNoSecretIn(error, secret);
     }
   });
 
-  it('reports unparsable environment variables by name, together with other problems', () => {
-    const options = loadOptionsFromEnv({ RELAY_POOL_SIZE: 'ten', RELAY_SANDBOX: 'maybe', RELAY_MAX_RETRIES: '99' });
-    expect(problemsOf(options)).toEqual([
-      'sandbox: RELAY_SANDBOX must be true, false, 1 or 0',
-      'poolSize: RELAY_POOL_SIZE must be an integer',
-      'maxRetries: must be an integer from 0 to 10',
-    ]);
-  });
-
-  it('lets an explicit option override an unparsable variable', () => {
-    const options = { ...loadOptionsFromEnv({ RELAY_POOL_SIZE: 'ten' }), poolSize: 5 };
-    expect(resolveRelayOptions(options).poolSize).toBe(5);
-  });
-
-  it('never prints the value of an unparsable secret variable', () => {
-    const env = { RELAY_STORAGE_KEYS: 'k1:SECRETA,SECRETB', PERSONA_API_KEY: 'persona sandbox SECRETKEY' };
-    const error = configError(loadOptionsFromEnv(env));
+  it('never prints the value of an unparsable or invalid secret variable', () => {
+    const env = { RELAY_STORAGE_KEYS: 'k1:SECRETA,SECRETB', PERSONA_API_KEY: 'persona sandbox SECRETKEY', RELAY_COOKIE_SECRET: 'SECRETCOOKIE' };
+    const error = expectRelayError(() => resolveRelayOptions(loadOptionsFromEnv(env)), RelayErrorCode.INVALID_CONFIG);
     expect(error.context['problems']).toEqual([
-      'apiKey: must be a non-empty string of visible ASCII characters without spaces',
-      'storageKeys: RELAY_STORAGE_KEYS must be a comma-separated list of id:base64 entries',
+      'apiKey: must be a non-empty string of visible ASCII characters without spaces (from PERSONA_API_KEY)',
+      'storageKeys: must be a comma-separated list of id:base64 entries (from RELAY_STORAGE_KEYS)',
+      'cookieSecret: must be a string of at least 32 characters (from RELAY_COOKIE_SECRET)',
     ]);
-    for (const secret of ['SECRETA', 'SECRETB', 'SECRETKEY']) expectNoSecretIn(error, secret);
+    for (const secret of ['SECRETA', 'SECRETB', 'SECRETKEY', 'SECRETCOOKIE']) expectNoSecretIn(error, secret);
   });
 
   it('redacts secrets from JSON and util.inspect of the resolved options', () => {
-    const resolved = resolveRelayOptions({
+    const resolved = resolveWithKeys({
       apiKey: 'persona_sandbox_APIKEYVALUE',
       storageKey: STORAGE_KEY,
       cookieSecret: 'COOKIESECRET'.repeat(3),
@@ -646,11 +673,18 @@ describe('resolveRelayOptions: reporting', () => {
       expect(json).not.toContain(secret);
       expect(inspected).not.toContain(secret);
     }
-    expect(JSON.parse(json)).toMatchObject({ apiKey: '[redacted]', storageKeys: '[redacted]', storageKeyId: 'k1', poolSize: 10 });
+    expect(JSON.parse(json)).toMatchObject({
+      apiKey: '[redacted]',
+      storageKeys: '[redacted]',
+      cookieSecret: '[redacted]',
+      databaseUrl: '[redacted]',
+      storageKeyId: 'k1',
+      pool: { size: 10 },
+    });
     expect(inspected).toContain('[redacted]');
     // The values themselves stay readable for the code that needs them.
     expect(resolved.apiKey).toBe('persona_sandbox_APIKEYVALUE');
-    expect(resolved.storageKeys!['k1']).toBe(STORAGE_KEY);
+    expect(resolved.storageKeys['k1']).toBe(STORAGE_KEY);
   });
 
   it('accepts a full, valid environment', () => {
@@ -677,11 +711,11 @@ describe('resolveRelayOptions: reporting', () => {
       storageKeyId: 'k1',
       encryption: 'none',
       issuance: 'pool',
-      poolSize: 3,
       challengeSource: 'endpoint',
       dataDir: 'memory://',
-      replayWindowMs: 120_000,
       personaVersion: '2025-12-08',
+      pool: { size: 3 },
+      redemption: { replayWindowMs: 120_000 },
     });
   });
 });

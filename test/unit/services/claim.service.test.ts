@@ -87,9 +87,9 @@ afterEach(async () => {
 
 /** A ClaimService with one stored session and its pre-issued pass, talking to a fake Persona. */
 async function setup(retry: { maxRetries?: number; requestTimeoutMs?: number; forbiddenRetryBudgetMs?: number } = {}) {
-  const options = resolveRelayOptions({ storageKey: randomBytes(32).toString('base64'), claimType: CLAIM_TYPE });
+  const options = resolveRelayOptions({ apiKey: 'persona_production_unit', storageKey: randomBytes(32).toString('base64'), claimType: CLAIM_TYPE });
   const storage = createMemoryStorage();
-  const secretBox = SecretBox.fromBase64Keys(options.storageKeys!, options.storageKeyId!);
+  const secretBox = SecretBox.fromBase64Keys(options.storageKeys, options.storageKeyId);
   const logger = capturingLogger();
   const persona = new FakePersona(storage);
   const api = new PersonaApi({

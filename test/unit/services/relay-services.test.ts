@@ -39,8 +39,7 @@ it('logs each retry of a Persona call through the RelayLogger, without a secret'
       encryption: 'none',
       // No background issuance: the only call is the relay creation.
       issuance: 'pool',
-      retryBaseDelayMs: 10,
-      retryMaxDelayMs: 10,
+      retry: { baseDelayMs: 10, maxDelayMs: 10 },
       blindRsaEngine: 'node-crypto',
     }),
     storage: createMemoryStorage(),
