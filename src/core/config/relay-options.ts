@@ -4,6 +4,7 @@
  * `RELAY_ENV_VARIABLES`, `DEFAULT_RELAY_OPTIONS`, environment loading, validation and redaction all
  * derive from it.
  */
+import { NEUTRAL_USER_AGENT } from '../persona/http-client.js';
 import {
   anyText,
   claimTypeList,
@@ -119,11 +120,11 @@ export const RELAY_OPTION_TABLE = {
   dataDir: { env: 'RELAY_DATA_DIR', kind: textMatching(/\S/, 'must be a non-empty string'), default: '.relay-data' },
   /** A pass is not presented within this margin of its challenge's expiry. */
   tokenExpiryMarginMs: { env: 'RELAY_TOKEN_EXPIRY_MARGIN_MS', kind: integerBetween(0, DAY_MS - 1), default: 5 * 60_000 },
-  /** `User-Agent` of anonymous calls; the same for every platform using this library, so it identifies none. */
+  /** `User-Agent` of anonymous calls; by default the one Node's own `fetch` sends, shared by countless clients, so it identifies no platform. */
   anonymousUserAgent: {
     env: 'RELAY_ANONYMOUS_USER_AGENT',
     kind: textMatching(/^(?! )[\x20-\x7e]{1,200}(?<! )$/, 'must be 1–200 visible ASCII characters (inner spaces allowed)'),
-    default: 'persona-relay',
+    default: NEUTRAL_USER_AGENT,
   },
   /** `Persona-Version` header (`YYYY-MM-DD`), sent only if set. */
   personaVersion: { env: 'PERSONA_VERSION', kind: textMatching(/^\d{4}-\d{2}-\d{2}$/, 'must be a date in the form YYYY-MM-DD') },

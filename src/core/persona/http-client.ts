@@ -9,6 +9,13 @@ import type { PersonaOperation } from './persona-error.js';
 import { protocolError } from './response-body.js';
 
 /**
+ * The `User-Agent` of every call unless the anonymous ones are given another: the value
+ * Node's built-in `fetch` sends, shared by countless clients, so it says nothing about the
+ * platform (axios would otherwise announce itself and its version).
+ */
+export const NEUTRAL_USER_AGENT = 'node';
+
+/**
  * One request to Persona.
  *
  * @example

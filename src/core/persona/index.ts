@@ -8,7 +8,6 @@
  * ```
  */
 export {
-  NEUTRAL_USER_AGENT,
   PersonaApi,
   type BlindSignature,
   type CreatePrivacyPassInput,
@@ -46,6 +45,7 @@ export {
   type Sleep,
 } from './retry.js';
 export {
+  NEUTRAL_USER_AGENT,
   PersonaTransportError,
   RESPONSE_TOO_LARGE,
   sendRequest,

@@ -8,6 +8,7 @@
 import http from 'node:http';
 import { RelayError, RelayErrorCode } from '../errors.js';
 import { createPersonaTransports } from './axios-transports.js';
+import { NEUTRAL_USER_AGENT } from './http-client.js';
 import {
   requireBooleanArgument,
   requireHeaderText,
@@ -36,13 +37,6 @@ import {
   type RetryPolicy,
   type Sleep,
 } from './retry.js';
-
-/**
- * The `User-Agent` of every call unless the anonymous ones are given another: the value
- * Node's built-in `fetch` sends, shared by countless clients, so it says nothing about the
- * platform (axios would otherwise announce itself and its version).
- */
-export const NEUTRAL_USER_AGENT = 'node';
 
 /**
  * Configuration of {@link PersonaApi}. Durations are milliseconds.

@@ -46,7 +46,7 @@ describe('the option table', () => {
       challengeSource: 'auto',
       dataDir: '.relay-data',
       tokenExpiryMarginMs: 300_000,
-      anonymousUserAgent: 'persona-relay',
+      anonymousUserAgent: 'node',
       issuanceJitterMs: 5_000,
       maintenanceIntervalMs: 60_000,
       retry: { requestTimeoutMs: 10_000, maxRetries: 3, baseDelayMs: 200, maxDelayMs: 5_000, rateLimitMaxWaitMs: 60_000, forbiddenRetryBudgetMs: 10_000 },
