@@ -15,7 +15,6 @@ export type {
   BlindingRandomSource,
   BlindingResult,
   BlindRsaEngine,
-  BlindRsaEngineKind,
   BlindRsaTsEngineOptions,
   NodeCryptoBlindRsaEngineOptions,
   RsaPublicKeyInfo,

@@ -5,6 +5,7 @@
 import { constants, randomBytes, verify } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RELAY_OPTIONS } from '../../../src/core/config/index.js';
 import { RelayErrorCode, isRelayError } from '../../../src/core/errors.js';
 import { createBlindRsaEngine, parseRsaPublicKeySpki, type BlindRsaEngine } from '../../../src/core/crypto/index.js';
 import {
@@ -161,9 +162,9 @@ describe('engine lifecycle', () => {
     await expect(engine.blind(rsa2048.spki, tokenInput())).rejects.toThrow(TypeError);
   });
 
-  it('createBlindRsaEngine defaults to blindrsa-ts and rejects unknown kinds', async () => {
+  it('createBlindRsaEngine defaults to the relay options\' engine and rejects unknown names', async () => {
     const engine = createBlindRsaEngine();
-    expect(engine.name).toBe('blindrsa-ts');
+    expect(engine.name).toBe(DEFAULT_RELAY_OPTIONS.blindRsaEngine);
     await engine.close();
     expect(() => createBlindRsaEngine('openssl' as never)).toThrow(TypeError);
   });

@@ -1,6 +1,7 @@
 /**
  * Blind RSA engines for Privacy Pass issuance (protocol §5.3, design §8).
  */
+import type { BlindRsaEngineName } from '../../config/relay-options.js';
 import { BlindRsaTsEngine, type BlindRsaTsEngineOptions } from './blindrsa-ts-engine.js';
 import type { BlindRsaEngine } from './engine.js';
 import { NodeCryptoBlindRsaEngine, type NodeCryptoBlindRsaEngineOptions } from './node-crypto-engine.js';
@@ -14,45 +15,34 @@ export { parseRsaPublicKeySpki, MAX_MODULUS_BITS, MIN_MODULUS_BITS, type RsaPubl
 export type { WorkerPoolStats } from './worker-pool.js';
 
 /**
- * Names accepted by {@link createBlindRsaEngine}.
+ * Creates a blind RSA engine. `'node-crypto'` (the default, as in the relay
+ * options) is the native engine; `'blindrsa-ts'` is the reference library in
+ * worker threads, proven byte-for-byte equal to it.
+ *
+ * @throws TypeError for an unknown name
  *
  * @example
  * ```ts
- * const kind: BlindRsaEngineKind = process.env.RELAY_BLIND_RSA_ENGINE === 'node-crypto' ? 'node-crypto' : 'blindrsa-ts';
+ * const engine = createBlindRsaEngine();                            // node-crypto
+ * const reference = createBlindRsaEngine('blindrsa-ts', { workers: 4 });
  * ```
  */
-export type BlindRsaEngineKind = 'blindrsa-ts' | 'node-crypto';
-
-/**
- * Creates a blind RSA engine. `'blindrsa-ts'` (the default) is the reference
- * library in worker threads; `'node-crypto'` is the native engine, proven
- * byte-for-byte equal to it.
- *
- * @throws TypeError for an unknown kind
- *
- * @example
- * ```ts
- * const engine = createBlindRsaEngine();                           // blindrsa-ts, 2 workers
- * const native = createBlindRsaEngine('node-crypto');
- * const bigger = createBlindRsaEngine('blindrsa-ts', { workers: 4 });
- * ```
- */
-export function createBlindRsaEngine(kind?: 'blindrsa-ts', options?: BlindRsaTsEngineOptions): BlindRsaTsEngine;
-export function createBlindRsaEngine(kind: 'node-crypto', options?: NodeCryptoBlindRsaEngineOptions): NodeCryptoBlindRsaEngine;
+export function createBlindRsaEngine(name?: 'node-crypto', options?: NodeCryptoBlindRsaEngineOptions): NodeCryptoBlindRsaEngine;
+export function createBlindRsaEngine(name: 'blindrsa-ts', options?: BlindRsaTsEngineOptions): BlindRsaTsEngine;
 export function createBlindRsaEngine(
-  kind?: BlindRsaEngineKind,
+  name?: BlindRsaEngineName,
   options?: BlindRsaTsEngineOptions | NodeCryptoBlindRsaEngineOptions,
 ): BlindRsaEngine;
 export function createBlindRsaEngine(
-  kind: BlindRsaEngineKind = 'blindrsa-ts',
+  name: BlindRsaEngineName = 'node-crypto',
   options: BlindRsaTsEngineOptions | NodeCryptoBlindRsaEngineOptions = {},
 ): BlindRsaEngine {
-  switch (kind) {
+  switch (name) {
     case 'blindrsa-ts':
       return new BlindRsaTsEngine(options);
     case 'node-crypto':
       return new NodeCryptoBlindRsaEngine(options);
     default:
-      throw new TypeError(`unknown blind RSA engine: ${String(kind)}`);
+      throw new TypeError(`unknown blind RSA engine: ${String(name)}`);
   }
 }
