@@ -60,6 +60,14 @@ export const RelayErrorCode = {
   RATE_LIMITED: 'ERR_RELAY_RATE_LIMITED',
   /** A storage operation failed. */
   STORAGE: 'ERR_RELAY_STORAGE',
+  /**
+   * Wire code only, never thrown: what the relay routes answer for an error
+   * that is not a {@link RelayError} (its message is withheld, since it may
+   * carry anything).
+   */
+  INTERNAL: 'ERR_RELAY_INTERNAL',
+  /** Wire code only, never thrown: the plain node:http handler's answer for a path it does not serve. */
+  ROUTE_NOT_FOUND: 'ERR_RELAY_ROUTE_NOT_FOUND',
 } as const;
 
 /** Union of every {@link RelayErrorCode} value. */

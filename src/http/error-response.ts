@@ -14,6 +14,7 @@ export interface RelayErrorBody {
  */
 export const RELAY_ERROR_STATUS: Readonly<Record<RelayErrorCodeValue, number>> = {
   [RelayErrorCode.INVALID_REQUEST]: 400,
+  [RelayErrorCode.ROUTE_NOT_FOUND]: 404,
   [RelayErrorCode.UNSUPPORTED_MEDIA_TYPE]: 415,
   [RelayErrorCode.PAYLOAD_TOO_LARGE]: 413,
   [RelayErrorCode.CLAIM_REQUIRED]: 403,
@@ -23,6 +24,7 @@ export const RELAY_ERROR_STATUS: Readonly<Record<RelayErrorCodeValue, number>> =
   [RelayErrorCode.SESSION_EXPIRED]: 410,
   [RelayErrorCode.RATE_LIMITED]: 429,
   [RelayErrorCode.INVALID_CONFIG]: 500,
+  [RelayErrorCode.INTERNAL]: 500,
   [RelayErrorCode.PERSONA_API]: 502,
   [RelayErrorCode.PERSONA_PROTOCOL]: 502,
   [RelayErrorCode.INVALID_CHALLENGE]: 502,
@@ -51,7 +53,7 @@ export function toErrorResponse(error: unknown): { status: number; body: RelayEr
       body: { code: error.code, message: error.message, ...(typeof claimType === 'string' ? { claimType } : {}) },
     };
   }
-  return { status: 500, body: { code: 'ERR_RELAY_INTERNAL', message: 'Internal error' } };
+  return { status: 500, body: { code: RelayErrorCode.INTERNAL, message: 'Internal error' } };
 }
 
 /** The error a guard raises when the subject lacks a passed claim. */

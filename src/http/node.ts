@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RelayErrorCode } from '../core/errors.js';
 import type { SubjectClaim } from '../core/services/claim.service.js';
 import type { RelayServices } from '../core/services/relay-services.js';
+import { RELAY_ERROR_STATUS } from './error-response.js';
 import { readJsonBody } from './read-json-body.js';
 import type { RelayHttpAnswer, RelayHttpOptions } from './relay-http.js';
 import { RelayHttp } from './relay-http.js';
@@ -83,7 +85,10 @@ export function createRelayHandler(options: RelayAdapterOptions): RelayRequestHa
           });
     if (answer) return writeAnswer(response, answer);
     if (next) return next();
-    writeAnswer(response, { status: 404, body: { code: 'ERR_RELAY_ROUTE_NOT_FOUND', message: 'Not found' } });
+    writeAnswer(response, {
+      status: RELAY_ERROR_STATUS[RelayErrorCode.ROUTE_NOT_FOUND],
+      body: { code: RelayErrorCode.ROUTE_NOT_FOUND, message: 'Not found' },
+    });
   };
   const requireClaim = (claimType: string) => async (request: RelayNodeRequest, response: ServerResponse) => {
     try {

@@ -18,10 +18,12 @@ describe('toErrorResponse', () => {
     expect(RELAY_ERROR_STATUS[RelayErrorCode.INVALID_REQUEST]).toBe(400);
     expect(RELAY_ERROR_STATUS[RelayErrorCode.CLAIM_REQUIRED]).toBe(403);
     expect(RELAY_ERROR_STATUS[RelayErrorCode.SESSION_NOT_FOUND]).toBe(404);
+    expect(RELAY_ERROR_STATUS[RelayErrorCode.ROUTE_NOT_FOUND]).toBe(404);
     expect(RELAY_ERROR_STATUS[RelayErrorCode.CLAIM_NOT_READY]).toBe(409);
     expect(RELAY_ERROR_STATUS[RelayErrorCode.PAYLOAD_TOO_LARGE]).toBe(413);
     expect(RELAY_ERROR_STATUS[RelayErrorCode.UNSUPPORTED_MEDIA_TYPE]).toBe(415);
     expect(RELAY_ERROR_STATUS[RelayErrorCode.RATE_LIMITED]).toBe(429);
+    expect(RELAY_ERROR_STATUS[RelayErrorCode.INTERNAL]).toBe(500);
     expect(RELAY_ERROR_STATUS[RelayErrorCode.PERSONA_API]).toBe(502);
     expect(RELAY_ERROR_STATUS[RelayErrorCode.STORAGE]).toBe(503);
   });
