@@ -103,7 +103,7 @@ export {
   parseClaimPayload,
   readClaimPayload,
 } from './core/protocol/index.js';
-export type { AuthChallenge, ClaimPayload, DecodedChallenge, PrivacyPassToken, PrivateTokenChallengeParams } from './core/protocol/index.js';
+export type { AuthChallenge, ChallengeMaterial, ClaimPayload, DecodedChallenge, PrivacyPassToken } from './core/protocol/index.js';
 
 // Persona API client
 export { PersonaApi, PersonaApiError, PersonaTransportError, classifyPersonaFailure } from './core/persona/index.js';

@@ -19,7 +19,6 @@ export {
   type PersonaApiOptions,
   type PersonaCallOptions,
   type ProbeChallengeResult,
-  type RelayChallenge,
   type RelayReference,
   type RequestChallengeInput,
 } from './persona-api.js';

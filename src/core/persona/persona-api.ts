@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import { RelayError, RelayErrorCode } from '../errors.js';
+import type { ChallengeMaterial } from '../protocol/index.js';
 import { createPersonaTransports } from './axios-transports.js';
 import { NEUTRAL_USER_AGENT } from './http-client.js';
 import {
@@ -148,23 +149,6 @@ export interface CreatedRelay {
 export interface RequestChallengeInput {
   readonly claimType: string;
   readonly sandbox: boolean;
-}
-
-/**
- * Challenge material for building a Privacy Pass (protocol §4).
- *
- * @example
- * ```ts
- * const { challenge, tokenKey, tokenKeyId }: RelayChallenge = await api.requestChallenge(input);
- * ```
- */
-export interface RelayChallenge {
-  /** b64url of the challenge JSON. */
-  readonly challenge: string;
-  /** b64url of the DER SubjectPublicKeyInfo of the blind-signing key. */
-  readonly tokenKey: string;
-  /** Opaque key id, used verbatim. */
-  readonly tokenKeyId: string;
 }
 
 /**
@@ -375,7 +359,7 @@ export class PersonaApi {
   async requestChallenge(
     input: RequestChallengeInput,
     options: PersonaCallOptions = {},
-  ): Promise<RelayChallenge> {
+  ): Promise<ChallengeMaterial> {
     requireText(input?.claimType, 'claimType');
     requireBooleanArgument(input.sandbox, 'sandbox');
     const operation = 'request-challenge';

@@ -22,4 +22,4 @@ export { parseRfc3339DateTime } from './rfc3339.js';
 export { TOKEN_INPUT_LENGTH, buildTokenInput, generateNonce } from './token-input.js';
 export type { TokenInputParts } from './token-input.js';
 export { findPrivateTokenChallenge, parseAuthenticateHeader } from './www-authenticate.js';
-export type { AuthChallenge, PrivateTokenChallengeParams } from './www-authenticate.js';
+export type { AuthChallenge, ChallengeMaterial } from './www-authenticate.js';

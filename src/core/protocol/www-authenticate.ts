@@ -32,20 +32,17 @@ export interface AuthChallenge {
 }
 
 /**
- * The three parameters of Persona's `PrivateToken` challenge, verbatim.
- *
- * @example
- * ```ts
- * const material: PrivateTokenChallengeParams = findPrivateTokenChallenge(response.headers['www-authenticate']);
- * ```
+ * What a Privacy Pass is built from: the three values of Persona's `PrivateToken` challenge, verbatim,
+ * whether they came from a relay's `WWW-Authenticate` header ({@link findPrivateTokenChallenge}) or
+ * from Persona's challenge endpoint (`PersonaApi.requestChallenge`).
  */
-export interface PrivateTokenChallengeParams {
+export interface ChallengeMaterial {
   /** base64url of the challenge JSON (§4.2). */
-  challenge: string;
+  readonly challenge: string;
   /** base64url of the DER SubjectPublicKeyInfo of the blind-signing key (§5.4). */
-  tokenKey: string;
+  readonly tokenKey: string;
   /** Opaque key identifier, used verbatim (§5.4). */
-  tokenKeyId: string;
+  readonly tokenKeyId: string;
 }
 
 const PRIVATE_TOKEN_SCHEME = 'privatetoken';
@@ -95,7 +92,7 @@ export function parseAuthenticateHeader(header: string): AuthChallenge[] {
  * );
  * ```
  */
-export function findPrivateTokenChallenge(header: string): PrivateTokenChallengeParams {
+export function findPrivateTokenChallenge(header: string): ChallengeMaterial {
   if (typeof header !== 'string') throw new TypeError('findPrivateTokenChallenge expects a string');
   const challenges = parseAuthenticateHeader(header);
   const problems: string[] = [];

@@ -18,7 +18,7 @@ import {
   generateNonce,
   isChallengeUsable,
 } from '../protocol/index.js';
-import type { DecodedChallenge } from '../protocol/index.js';
+import type { ChallengeMaterial, DecodedChallenge } from '../protocol/index.js';
 import type { PassRecord, RelayStorage } from '../storage/index.js';
 import type { BackgroundTasks } from './background-tasks.js';
 import { sealedField } from './sealing.js';
@@ -48,12 +48,6 @@ export interface IssueRequest {
 
 /** What to issue off the request path: for a relay, with the delay drawn and the signal given by the service. */
 type BackgroundIssueRequest = Omit<IssueRequest, 'signingDelayMs' | 'signal'> & { readonly relay: IssuanceRelay };
-
-interface ChallengeMaterial {
-  readonly challenge: string;
-  readonly tokenKey: string;
-  readonly tokenKeyId: string;
-}
 
 /** An issuance between its anonymous half and its identified half; the blinding state stays in memory only. */
 interface PreparedIssuance {
