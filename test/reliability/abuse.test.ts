@@ -130,15 +130,8 @@ function describeAbuse(name: string, startApp: StartContractApp): void {
       expect(presented.size).toBe(1);
     });
 
-    // BUG (src/core/services/session.service.ts create/enforceRateLimits): the limits are a
-    // check-then-act race. The counts are read, then the relay is created at Persona and only then is
-    // the session inserted, so concurrent requests all pass the check before any of them is counted:
-    // one subject firing requests in parallel gets far more sessions than its limit, each one a relay
-    // at Persona and a billed pass (the total limit races the same way). Suggested fix: reserve the
-    // slot atomically before calling Persona, e.g. insert the session row first in a PENDING state
-    // (or a per-subject/per-hour counter row) with a conditional insert/update that enforces the limit
-    // in one statement (`INSERT … SELECT … WHERE (SELECT count(*) …) < $limit`, or an advisory lock
-    // per subject), and delete or release it when relay creation fails.
+    // A session is stored only after Persona created its relay, so parallel requests must count the
+    // creations still in flight, or all of them would pass the check (each a relay and a billed pass).
     it('enforces the per-subject limit on concurrent requests: exactly the limit succeeds', async () => {
       await start({ sessionsPerSubjectPerHour: 3, sessionsPerHour: 100 });
       const visitor = { cookie: cookieOf(await create()) };
@@ -151,7 +144,7 @@ function describeAbuse(name: string, startApp: StartContractApp): void {
       expect(await settledCounters()).toMatchObject({ relays: 3, passesIssued: 3 });
     });
 
-    // BUG: the same race on the total limit (see above), with a new visitor per request.
+    // The same race on the total limit, with a new visitor per request.
     it('enforces the total limit on concurrent requests: exactly the limit succeeds', async () => {
       await start({ sessionsPerSubjectPerHour: 100, sessionsPerHour: 4 });
       await emulator.fault({ endpoint: 'relays', mode: 'delay', delayMs: 300, times: 12 });
