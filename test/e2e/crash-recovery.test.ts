@@ -19,6 +19,7 @@ import type { RelayStorage } from '../../src/core/storage/index.js';
 import type { RequestLogEntry } from '../../src/emulator/index.js';
 import { createRelayDataSource, createTypeOrmStorage } from '../../src/typeorm/index.js';
 import { createPostgresTestSchema, type PostgresTestSchema } from '../integration/storage/support/relay-test-databases.js';
+import { typeOrmInspector, type StorageInspector } from '../integration/storage/support/storage-inspector.js';
 import type { BuiltPackage } from '../support/build.js';
 import { buildPackageToTemp } from '../support/build.js';
 import { PRODUCTION_API_KEY, presentedToken, TestEmulator } from '../support/emulator.js';
@@ -104,12 +105,12 @@ describe('crash between "request sent" and "response stored"', () => {
   }
 
   /** Reads the database the child uses (PostgreSQL only: PGlite is single-process). */
-  async function withStorage<T>(use: (storage: RelayStorage) => Promise<T>): Promise<T> {
+  async function withStorage<T>(use: (storage: RelayStorage, inspect: StorageInspector) => Promise<T>): Promise<T> {
     const dataSource: DataSource = await createRelayDataSource(
       schema ? { databaseUrl: schema.url } : { dataDir: database.RELAY_DATA_DIR },
     ).initialize();
     try {
-      return await use(createTypeOrmStorage(dataSource));
+      return await use(createTypeOrmStorage(dataSource), typeOrmInspector(dataSource));
     } finally {
       await dataSource.destroy();
     }
@@ -166,9 +167,9 @@ describe('crash between "request sent" and "response stored"', () => {
     // A graceful stop (Nest's shutdown hooks close the module, then re-raise the signal).
     second.process.kill('SIGTERM');
     await second.exited;
-    await withStorage(async (storage) => {
+    await withStorage(async (storage, inspect) => {
       expect(await storage.redemptions.get(key)).toMatchObject({ state: 'SUCCEEDED', attempts: 2 });
-      expect(await storage.passes.countByState()).toMatchObject({ CONSUMED: 1, RESERVED: 0, AVAILABLE: 0 });
+      expect(await inspect.passes.countByState()).toMatchObject({ CONSUMED: 1, RESERVED: 0, AVAILABLE: 0 });
     });
   }, 120_000);
 });

@@ -25,6 +25,7 @@ import type { RelayOptions } from '../../src/core/config/index.js';
 import { RelayError, RelayErrorCode } from '../../src/core/errors.js';
 import type { RelayErrorCodeValue } from '../../src/core/errors.js';
 import type { RelayStorage } from '../../src/core/storage/index.js';
+import type { InspectedStorage, StorageInspector } from '../integration/storage/support/storage-inspector.js';
 import { CLAIM_TYPE, PRODUCTION_API_KEY, sharedSigningKeyPem, TestEmulator } from '../support/emulator.js';
 import { capturingLogger, memoryBackend, pgliteBackend, useRelayHarness } from '../support/relay.js';
 import type { TestRelay } from '../support/relay.js';
@@ -203,8 +204,8 @@ function expectCleanRelayError(
   expect(trap.hits, 'a redirect was followed').toEqual([]);
 }
 
-async function passCounts(storage: RelayStorage): Promise<number> {
-  return Object.values(await storage.passes.countByState()).reduce((a, b) => a + b, 0);
+async function passCounts(inspector: StorageInspector): Promise<number> {
+  return Object.values(await inspector.passes.countByState()).reduce((a, b) => a + b, 0);
 }
 
 async function sessionCount(storage: RelayStorage): Promise<number> {
@@ -424,7 +425,7 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
   async function readySession(relay: TestRelay) {
     const session = await relay.services.sessions.create(SUBJECT);
     await relay.services.drain();
-    expect(await passCounts(h.storage)).toBe(1);
+    expect(await passCounts(h.inspect)).toBe(1);
     await emulator.complete(session.accessToken, 'passed');
     return session;
   }
@@ -437,16 +438,12 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
       await relay.services.drain();
       expectCleanRelayError(error, code, logger);
       expect(await sessionCount(h.storage)).toBe(0);
-      expect(await passCounts(h.storage)).toBe(0);
+      expect(await passCounts(h.inspect)).toBe(0);
       expect(hostile.requests.filter((r) => r.endpoint !== 'relays')).toEqual([]);
       expect(await emulator.state()).toMatchObject({ passesIssued: 0, passesRedeemed: 0 });
     });
 
-    // BUG (src/core/persona/persona-api.ts createRelay): relay-token and relay-secret are only checked
-    // to be non-empty strings. A secret that cannot be sent as a header value (here with CR LF) is
-    // stored with the session, and every later use fails with a TypeError from the header checks
-    // (probeChallenge/generateClaim): the at-creation issuance dies in the background and the claim
-    // route answers 500. Expected: PERSONA_PROTOCOL at creation, and no session stored.
+    // Stored, such a secret would fail every later use (the probe and the claim send it as a header).
     it('a relay-secret that cannot go in a header → PERSONA_PROTOCOL at creation, no session stored', async () => {
       const { relay, logger } = services();
       hostile.on('relays', withField('relay-secret', 'd2b6c3e0-1111-4222-8333-444455556666\r\nX-Injected: 1'));
@@ -467,8 +464,8 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
       const error = await failure(relay.services.claims.redeem(SUBJECT, session.sessionId));
       expectCleanRelayError(error, code, logger);
 
-      expect(await passCounts(h.storage)).toBe(0);
-      expect(Object.values(await h.storage.redemptions.countByState()).reduce((a, b) => a + b, 0)).toBe(0);
+      expect(await passCounts(h.inspect)).toBe(0);
+      expect(Object.values(await h.inspect.redemptions.countByState()).reduce((a, b) => a + b, 0)).toBe(0);
       expect(await relay.services.claims.hasClaim(SUBJECT, CLAIM_TYPE)).toBe(false);
       expect(hostile.seen('generate-claim')).toEqual([]);
       expect((await emulator.state()).passesRedeemed).toBe(0);
@@ -477,20 +474,15 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
       else expect(hostile.seen('privacy-passes')).toEqual([]);
     });
 
-    // BUG (src/core/services/privacy-pass.service.ts challengeFromRelay): with challengeSource 'auto'
-    // only an HTTP answer without a usable challenge falls back to the challenge endpoint; a probe that
-    // fails below HTTP (a body over 1 MiB, a reset connection: PERSONA_PROTOCOL / PERSONA_TRANSPORT
-    // after the retries) aborts the issuance, although protocol §3.3 says "if it is not a 401 with a
-    // usable PrivateToken challenge, the endpoint". Nothing is stored or billed (the redemption later
-    // issues on demand), so this costs availability, not safety. Suggested fix: in 'auto' mode catch
-    // the probe's RelayError (not ABORTED) in challengeFromRelay, log it, and return undefined.
+    // Not only an HTTP answer without a usable challenge: a probe failing below HTTP (here a body
+    // over 1 MiB) falls back too.
     it('falls back to the challenge endpoint when the probe itself fails (challengeSource auto)', async () => {
       const { relay } = services({ challengeSource: 'auto' });
       hostile.on('probe', probeOverOneMebibyte());
       await relay.services.sessions.create(SUBJECT);
       await relay.services.drain();
       expect(hostile.seen('challenge')).toHaveLength(1);
-      expect(await passCounts(h.storage)).toBe(1);
+      expect(await passCounts(h.inspect)).toBe(1);
     });
 
     it("falls back to the challenge endpoint when the relay's 401 carries no usable challenge (challengeSource auto)", async () => {
@@ -510,10 +502,10 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
         const session = await readySession(relay);
         hostile.on(endpoint, interceptor);
         const error = await failure(relay.services.claims.redeem(SUBJECT, session.sessionId));
-        const [pass] = await passesOf(h.storage, relay, session.sessionId);
+        const [pass] = await passesOf(h, relay, session.sessionId);
         expectCleanRelayError(error, code, logger, [pass!.token]);
 
-        const live = await h.storage.redemptions.findLive(session.sessionId);
+        const live = await h.inspect.redemptions.findLive(session.sessionId);
         expect(live).toMatchObject({ state: 'PENDING', passId: pass!.id });
         expect(pass!.state).toBe('RESERVED');
         expect(await h.storage.claims.getBySession(session.sessionId)).toBeNull();
@@ -538,10 +530,10 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
         const session = await readySession(relay);
         hostile.on(endpoint, interceptor);
         const error = await failure(relay.services.claims.redeem(SUBJECT, session.sessionId));
-        const [pass] = await passesOf(h.storage, relay, session.sessionId);
+        const [pass] = await passesOf(h, relay, session.sessionId);
         expectCleanRelayError(error, code, logger, [pass!.token]);
 
-        expect(await h.storage.redemptions.findLive(session.sessionId)).toMatchObject({ state: 'SUCCEEDED', responseSealed: expect.any(String) });
+        expect(await h.inspect.redemptions.findLive(session.sessionId)).toMatchObject({ state: 'SUCCEEDED', responseSealed: expect.any(String) });
         expect(pass!.state).toBe('CONSUMED'); // Persona said token-consumed: true
         expect(await h.storage.claims.getBySession(session.sessionId)).toBeNull();
         expect(await relay.services.claims.claimsOf(SUBJECT)).toEqual([]);
@@ -570,11 +562,7 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
       expect((await emulator.state()).passesRedeemed).toBe(0);
     });
 
-    // BUG (src/core/storage/*/succeed + src/core/services/session.service.ts get): when Persona's answer
-    // is stored but its payload cannot be read, succeed() still marks the session 'claimed', so the
-    // session view says `state: 'claimed'` with no claim, as if the verification had been read.
-    // Expected: the view stays 'pending' (or a distinct state) until a claim exists; fix by setting the
-    // session 'claimed' only when a claim is inserted, or by deriving 'claimed' from the claim alone.
+    // Persona's answer is stored (the pass is spent) but no claim could be read from it.
     it("does not report a session 'claimed' while its payload could not be read", async () => {
       const { relay } = services(plaintext);
       const session = await readySession(relay);
@@ -588,8 +576,8 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
 });
 
 /** The passes bound to a session (or reserved for it), with their tokens opened. */
-async function passesOf(storage: RelayStorage, relay: TestRelay, sessionId: string) {
-  const record = await storage.redemptions.findLive(sessionId);
+async function passesOf({ storage, inspect: inspector }: InspectedStorage, relay: TestRelay, sessionId: string) {
+  const record = await inspector.redemptions.findLive(sessionId);
   const ids = record ? [record.passId] : [];
   const passes = await Promise.all(ids.map((id) => storage.passes.get(id)));
   return passes.filter((p) => p !== null).map((p) => ({ ...p, token: relay.passToken(p) }));

@@ -16,13 +16,18 @@ import type { RelayServices } from '../../src/core/services/relay-services.js';
 import { createRelayServices } from '../../src/core/services/relay-services.js';
 import { sealedField } from '../../src/core/services/sealing.js';
 import type { PassRecord, RelayStorage } from '../../src/core/storage/index.js';
-import { createMemoryStorage } from '../../src/core/storage/index.js';
 import { createRelayDataSource, createTypeOrmStorage } from '../../src/typeorm/index.js';
 import {
   createPostgresTestSchema,
   POSTGRES_URL,
   truncateRelayTables,
 } from '../integration/storage/support/relay-test-databases.js';
+import {
+  inspectedMemoryStorage,
+  typeOrmInspector,
+  type InspectedStorage,
+  type StorageInspector,
+} from '../integration/storage/support/storage-inspector.js';
 import { CLAIM_TYPE, PRODUCTION_API_KEY } from './emulator.js';
 
 export { POSTGRES_URL };
@@ -112,8 +117,8 @@ export interface StorageBackend {
 }
 
 export interface OpenBackend {
-  /** A storage on empty tables. */
-  fresh(): Promise<RelayStorage>;
+  /** A storage on empty tables, and its inspector. */
+  fresh(): Promise<InspectedStorage>;
   /** The data source, for backends that have one. */
   readonly dataSource?: DataSource;
   /** The database URL, for PostgreSQL. */
@@ -124,7 +129,7 @@ export interface OpenBackend {
 export const memoryBackend: StorageBackend = {
   name: 'memory',
   async open() {
-    return { fresh: async () => createMemoryStorage(), dispose: async () => undefined };
+    return { fresh: async () => inspectedMemoryStorage(), dispose: async () => undefined };
   },
 };
 
@@ -132,12 +137,12 @@ export const pgliteBackend: StorageBackend = {
   name: 'TypeORM on PGlite',
   async open() {
     const dataSource = await createRelayDataSource({ dataDir: 'memory://' }).initialize();
-    const storage = createTypeOrmStorage(dataSource);
+    const inspected = { storage: createTypeOrmStorage(dataSource), inspect: typeOrmInspector(dataSource) };
     return {
       dataSource,
       async fresh() {
         await truncateRelayTables(dataSource);
-        return storage;
+        return inspected;
       },
       dispose: () => dataSource.destroy(),
     };
@@ -149,13 +154,13 @@ export const postgresBackend: StorageBackend = {
   async open() {
     const schema = await createPostgresTestSchema();
     const dataSource = await createRelayDataSource({ databaseUrl: schema.url }).initialize();
-    const storage = createTypeOrmStorage(dataSource);
+    const inspected = { storage: createTypeOrmStorage(dataSource), inspect: typeOrmInspector(dataSource) };
     return {
       dataSource,
       url: schema.url,
       async fresh() {
         await truncateRelayTables(dataSource);
-        return storage;
+        return inspected;
       },
       async dispose() {
         await dataSource.destroy();
@@ -188,7 +193,7 @@ export async function eventually<T>(condition: () => Promise<T | undefined | fal
  */
 export function useRelayHarness(backend: StorageBackend, emulator: () => { url: string; reset(): Promise<void> }) {
   let opened: OpenBackend | undefined;
-  let storage: RelayStorage | undefined;
+  let current: InspectedStorage | undefined;
   /** One storage key per test, so that every instance of a test can open the others' secrets. */
   let storageKey = newStorageKey();
   const relays: TestRelay[] = [];
@@ -200,7 +205,7 @@ export function useRelayHarness(backend: StorageBackend, emulator: () => { url: 
     await opened?.dispose();
   });
   beforeEach(async () => {
-    storage = await opened!.fresh();
+    current = await opened!.fresh();
     storageKey = newStorageKey();
     await emulator().reset();
   });
@@ -210,11 +215,15 @@ export function useRelayHarness(backend: StorageBackend, emulator: () => { url: 
 
   return {
     get storage(): RelayStorage {
-      return storage!;
+      return current!.storage;
+    },
+    /** Reads and changes this test's storage beyond the ports (state counts, live redemptions). */
+    get inspect(): StorageInspector {
+      return current!.inspect;
     },
     /** Services on this test's storage (closed after the test). */
     relay(options: RelayOptions = {}, extra: Omit<Parameters<typeof createTestRelay>[0], 'apiUrl' | 'storage' | 'options'> & { storage?: RelayStorage } = {}): TestRelay {
-      const relay = createTestRelay({ apiUrl: emulator().url, storage: storage!, options: { storageKey, ...options }, ...extra });
+      const relay = createTestRelay({ apiUrl: emulator().url, storage: current!.storage, options: { storageKey, ...options }, ...extra });
       relays.push(relay);
       return relay;
     },

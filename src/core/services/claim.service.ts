@@ -152,7 +152,7 @@ export class ClaimService {
   /** Claims held by `subject`, newest first. */
   async claimsOf(subject: string): Promise<SubjectClaim[]> {
     const claims = await this.deps.storage.claims.listBySubject(subject);
-    return claims.map((c) => ({ claimType: c.claimType, result: c.result, verifiedAt: c.verifiedAt }));
+    return claims.map(toSubjectClaim);
   }
 
   /** True when `subject` holds a passed claim of `claimType`. */
@@ -162,8 +162,8 @@ export class ClaimService {
 
   /** The newest passed claim of `claimType` held by `subject`, if any. */
   async passedClaim(subject: string, claimType: string): Promise<SubjectClaim | undefined> {
-    const claims = await this.claimsOf(subject);
-    return claims.find((c) => c.claimType === claimType && c.result === 'passed');
+    const claim = await this.deps.storage.claims.findPassed(subject, claimType);
+    return claim === null ? undefined : toSubjectClaim(claim);
   }
 
   /**
@@ -462,4 +462,8 @@ function toClaimResult(claim: VerifiedClaimRecord): RedeemedClaim {
     ...(claim.methodology ? { methodology: claim.methodology } : {}),
     verifiedAt: claim.verifiedAt,
   };
+}
+
+function toSubjectClaim(claim: VerifiedClaimRecord): SubjectClaim {
+  return { claimType: claim.claimType, result: claim.result, verifiedAt: claim.verifiedAt };
 }

@@ -100,7 +100,6 @@ export interface VerifiedClaimRecord {
 export interface SessionStore {
   insert(session: RelaySessionRecord): Promise<void>;
   get(id: string): Promise<RelaySessionRecord | null>;
-  setState(id: string, state: SessionState): Promise<void>;
   /** Sessions created at or after `since`, for one subject or (subject `null`) in total: rate limiting. */
   countCreatedSince(subject: string | null, since: Date): Promise<number>;
 }
@@ -138,8 +137,6 @@ export interface PassStore {
     readonly environment: RelayEnvironment;
     readonly usableAfter: Date;
   }): Promise<PassRecord | null>;
-  /** Counts per state, for health checks and reports. */
-  countByState(): Promise<Record<PassState, number>>;
 }
 
 /** What {@link RedemptionStore.begin} found or did. */
@@ -186,8 +183,6 @@ export interface RedemptionStore {
    */
   begin(input: BeginRedemptionInput): Promise<BeginRedemptionResult>;
   get(key: string): Promise<RedemptionRecord | null>;
-  /** The session's PENDING or SUCCEEDED redemption, if any (newest first). */
-  findLive(sessionId: string): Promise<RedemptionRecord | null>;
   /**
    * Takes the lease of a PENDING record if it is free (`leaseExpiresAt <= now`)
    * or already held by `owner`, renews it until `leaseExpiresAt`, and counts
@@ -228,8 +223,6 @@ export interface RedemptionStore {
   markUnknown(key: string, failure: string, now: Date): Promise<boolean>;
   /** PENDING records whose lease has run out (`leaseExpiresAt <= now`), oldest first. */
   listResumable(now: Date, limit: number): Promise<RedemptionRecord[]>;
-  /** Counts per state, for reports. */
-  countByState(): Promise<Record<RedemptionState, number>>;
 }
 
 /** Verified claims per subject. */
@@ -238,6 +231,12 @@ export interface ClaimStore {
   listBySubject(subject: string): Promise<VerifiedClaimRecord[]>;
   /** True if the subject holds a `passed` claim of this type. */
   hasPassed(subject: string, claimType: string): Promise<boolean>;
+  /**
+   * The subject's newest `passed` claim of this type (ties broken by session
+   * id, as in {@link ClaimStore.listBySubject}), or `null`. Reads one row, not
+   * the subject's whole history: route guards call it on every request.
+   */
+  findPassed(subject: string, claimType: string): Promise<VerifiedClaimRecord | null>;
   /**
    * Stores (or replaces) the claim of `claim.sessionId`. Used when a stored
    * Persona response that could not be read at redemption time (for example

@@ -40,5 +40,18 @@ export function createTypeOrmClaimStore({ dataSource, claims }: RelayTables): Cl
       );
       return rows[0]?.passed === true;
     },
+
+    async findPassed(subject, claimType) {
+      // The (subject, claim_type) index narrows the scan to this subject's claims of this type.
+      const { rows } = await runSql<VerifiedClaimRecord>(
+        manager,
+        `SELECT ${claims.columns} FROM ${claims.name}
+          WHERE subject = $1 AND claim_type = $2 AND result = 'passed'
+          ORDER BY verified_at DESC, session_id COLLATE "C"
+          LIMIT 1`,
+        [subject, claimType],
+      );
+      return rows[0] ?? null;
+    },
   };
 }

@@ -1,4 +1,4 @@
-import type { PassRecord, PassState, PassStore } from '../../core/storage/ports.js';
+import type { PassRecord, PassStore } from '../../core/storage/ports.js';
 import { PreIssuedToken } from '../entities/index.js';
 import { runSql, type RelayTables } from './relay-tables.js';
 
@@ -65,16 +65,6 @@ export function createTypeOrmPassStore({ dataSource, passes, sessions }: RelayTa
         [sessionId, claimType, environment, usableAfter],
       );
       return rows[0] ?? null;
-    },
-
-    async countByState() {
-      const { rows } = await runSql<{ state: PassState; count: number }>(
-        manager,
-        `SELECT state, count(*)::int AS count FROM ${passes.name} GROUP BY state`,
-      );
-      const counts: Record<PassState, number> = { AVAILABLE: 0, RESERVED: 0, CONSUMED: 0, EXPIRED: 0, UNUSABLE: 0 };
-      for (const { state, count } of rows) counts[state] = count;
-      return counts;
     },
   };
 }

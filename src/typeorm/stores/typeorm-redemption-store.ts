@@ -12,7 +12,7 @@ import type {
 } from '../../core/storage/ports.js';
 import { RelayError, RelayErrorCode } from '../../core/errors.js';
 import { IdempotencyRecord, VerifiedClaim } from '../entities/index.js';
-import { runSql, type RelayTables } from './relay-tables.js';
+import { runSql, type RelayTables, type TableSql } from './relay-tables.js';
 import { isUniqueViolation } from './storage-errors.js';
 
 /** The partial unique index allowing one PENDING redemption per session. */
@@ -32,21 +32,30 @@ const SETTLE_PASS: Record<PassOutcome, string> = {
   released: `state = 'AVAILABLE', session_id = NULL, reserved_by = NULL`,
 };
 
+/**
+ * The session's PENDING or SUCCEEDED redemption, newest first, read through
+ * `on` (a transaction's manager inside one). Exported for tests, which
+ * inspect the table through it.
+ */
+export async function selectLiveRedemption(
+  on: EntityManager,
+  redemptions: TableSql,
+  sessionId: string,
+): Promise<RedemptionRecord | null> {
+  const { rows } = await runSql<RedemptionRecord>(
+    on,
+    `SELECT ${redemptions.columns} FROM ${redemptions.name}
+      WHERE session_id = $1 AND state IN ('PENDING', 'SUCCEEDED')
+      ORDER BY created_at DESC, key COLLATE "C" DESC
+      LIMIT 1`,
+    [sessionId],
+  );
+  return rows[0] ?? null;
+}
+
 /** {@link RedemptionStore} on `persona_relay_idempotency_record`; reserves passes in `persona_relay_pre_issued_token`. */
 export function createTypeOrmRedemptionStore({ dataSource, sessions, passes, redemptions }: RelayTables): RedemptionStore {
   const manager = dataSource.manager;
-
-  async function findLive(on: EntityManager, sessionId: string): Promise<RedemptionRecord | null> {
-    const { rows } = await runSql<RedemptionRecord>(
-      on,
-      `SELECT ${redemptions.columns} FROM ${redemptions.name}
-        WHERE session_id = $1 AND state IN ('PENDING', 'SUCCEEDED')
-        ORDER BY created_at DESC, key COLLATE "C" DESC
-        LIMIT 1`,
-      [sessionId],
-    );
-    return rows[0] ?? null;
-  }
 
   /**
    * Reserves the preferred pass in one statement: SKIP LOCKED passes over
@@ -74,13 +83,13 @@ export function createTypeOrmRedemptionStore({ dataSource, sessions, passes, red
   function tryBegin(input: BeginRedemptionInput): Promise<BeginRedemptionResult> {
     return dataSource.transaction(async (tx) => {
       // Racing begins of one session queue on the session's row. Without this,
-      // a racer whose findLive ran before the winner committed would see the
+      // a racer whose live-record read ran before the winner committed would see the
       // winner's pass locked, skip it and answer a spurious no-pass (the
       // service would then buy a pass it does not need). After the lock, the
       // next statement sees the winner's committed record. An unknown session
       // locks nothing and fails on the foreign key below.
       await runSql(tx, `SELECT 1 FROM ${sessions.name} WHERE id = $1 FOR UPDATE`, [input.sessionId]);
-      const live = await findLive(tx, input.sessionId);
+      const live = await selectLiveRedemption(tx, redemptions, input.sessionId);
       if (live !== null) return { kind: 'existing', record: live };
       const pass = await reservePass(tx, input);
       if (pass === null) return { kind: 'no-pass' };
@@ -135,7 +144,7 @@ export function createTypeOrmRedemptionStore({ dataSource, sessions, passes, red
           if (!isUniqueViolation(error, ONE_PENDING_PER_SESSION)) throw error;
           // Another instance committed a PENDING record for this session
           // first; our transaction (and its reservation) was rolled back.
-          const winner = await findLive(manager, input.sessionId);
+          const winner = await selectLiveRedemption(manager, redemptions, input.sessionId);
           if (winner !== null) return { kind: 'existing', record: winner };
           if (attempt === BEGIN_ATTEMPTS) {
             throw new RelayError(RelayErrorCode.STORAGE, 'Concurrent redemptions of one session kept colliding', {
@@ -154,10 +163,6 @@ export function createTypeOrmRedemptionStore({ dataSource, sessions, passes, red
         [key],
       );
       return rows[0] ?? null;
-    },
-
-    findLive(sessionId) {
-      return findLive(manager, sessionId);
     },
 
     async acquireLease(key, owner, now, leaseExpiresAt) {
@@ -228,16 +233,6 @@ export function createTypeOrmRedemptionStore({ dataSource, sessions, passes, red
         [now, limit],
       );
       return rows;
-    },
-
-    async countByState() {
-      const { rows } = await runSql<{ state: RedemptionState; count: number }>(
-        manager,
-        `SELECT state, count(*)::int AS count FROM ${redemptions.name} GROUP BY state`,
-      );
-      const counts: Record<RedemptionState, number> = { PENDING: 0, SUCCEEDED: 0, FAILED_FINAL: 0, UNKNOWN: 0 };
-      for (const { state, count } of rows) counts[state] = count;
-      return counts;
     },
   };
 }

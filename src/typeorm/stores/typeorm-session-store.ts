@@ -19,10 +19,6 @@ export function createTypeOrmSessionStore({ dataSource, sessions }: RelayTables)
       return rows[0] ?? null;
     },
 
-    async setState(id, state) {
-      await runSql(manager, `UPDATE ${sessions.name} SET state = $2 WHERE id = $1`, [id, state]);
-    },
-
     async countCreatedSince(subject, since) {
       // Two statements rather than `$1 IS NULL OR …`, so each can use its index.
       const { rows } =

@@ -66,7 +66,7 @@ describe.each(storageBackends())('issuance on $name', (backend) => {
       const created = await relay.services.sessions.create('alice');
       // create() has answered while the issuance is held before blinding: nothing is issued yet.
       await gated.reached;
-      expect(await h.storage.passes.countByState()).toMatchObject({ AVAILABLE: 0 });
+      expect(await h.inspect.passes.countByState()).toMatchObject({ AVAILABLE: 0 });
       expect((await emulator.state()).passesIssued).toBe(0);
       gated.open();
       await relay.services.drain();
@@ -78,11 +78,11 @@ describe.each(storageBackends())('issuance on $name', (backend) => {
       expect(probe.headers['persona-relay-secret']).toBeDefined();
       expect(probe.headers['idempotency-key']).toBeUndefined();
       expect(log.some((entry) => entry.path === CHALLENGE_PATH)).toBe(false);
-      expect(await h.storage.passes.countByState()).toMatchObject({ AVAILABLE: 1 });
+      expect(await h.inspect.passes.countByState()).toMatchObject({ AVAILABLE: 1 });
 
       await emulator.complete(created.accessToken);
       await relay.services.claims.redeem('alice', created.sessionId);
-      const record = await h.storage.redemptions.findLive(created.sessionId);
+      const record = await h.inspect.redemptions.findLive(created.sessionId);
       const pass = await h.storage.passes.get(record!.passId);
       expect(pass).toMatchObject({ sessionId: created.sessionId, state: 'CONSUMED' });
       expect((await emulator.state()).passesIssued).toBe(1);
@@ -94,11 +94,11 @@ describe.each(storageBackends())('issuance on $name', (backend) => {
       const second = await openSession(relay, 'bob');
       await emulator.complete(second.accessToken);
       await relay.services.claims.redeem('bob', second.sessionId);
-      const record = await h.storage.redemptions.findLive(second.sessionId);
+      const record = await h.inspect.redemptions.findLive(second.sessionId);
       expect((await h.storage.passes.get(record!.passId))?.sessionId).toBe(second.sessionId);
       expect(first.sessionId).not.toBe(second.sessionId);
       // The first session's pass is untouched and still its own.
-      expect(await h.storage.passes.countByState()).toMatchObject({ AVAILABLE: 1, CONSUMED: 1 });
+      expect(await h.inspect.passes.countByState()).toMatchObject({ AVAILABLE: 1, CONSUMED: 1 });
     });
 
     it("takes the challenge from the endpoint with challengeSource 'endpoint'", async () => {
@@ -165,7 +165,7 @@ describe.each(storageBackends())('issuance on $name', (backend) => {
       const clock = () => new Date(Date.now() + offsetMs);
       const relay = h.relay({ issuance: 'pool', pool: { size: 2 }, encryption: 'none' }, { clock });
       await relay.services.pool.refill();
-      expect(await h.storage.passes.countByState()).toMatchObject({ AVAILABLE: 2 });
+      expect(await h.inspect.passes.countByState()).toMatchObject({ AVAILABLE: 2 });
 
       // Two hours on, on both clocks: the pooled passes' challenges have expired.
       offsetMs = 2 * 3_600_000 + 60_000;
@@ -178,11 +178,11 @@ describe.each(storageBackends())('issuance on $name', (backend) => {
       expect((await emulator.redemptions()).map((entry) => entry.status)).toEqual([200]);
       expect(await emulator.state()).toMatchObject({ passesIssued: 3, passesRedeemed: 1, doubleSpendRejected: 0 });
       // The pass issued on demand was used; both pooled ones are untouched (neither reserved nor spent).
-      expect(await h.storage.passes.countByState()).toMatchObject({ AVAILABLE: 2, RESERVED: 0, CONSUMED: 1, UNUSABLE: 0 });
+      expect(await h.inspect.passes.countByState()).toMatchObject({ AVAILABLE: 2, RESERVED: 0, CONSUMED: 1, UNUSABLE: 0 });
 
       // The sweep (and every refill) turns them into counted waste.
       expect(await relay.services.pool.expireStale()).toBe(2);
-      expect(await h.storage.passes.countByState()).toMatchObject({ AVAILABLE: 0, EXPIRED: 2, CONSUMED: 1 });
+      expect(await h.inspect.passes.countByState()).toMatchObject({ AVAILABLE: 0, EXPIRED: 2, CONSUMED: 1 });
     });
 
     it('does not present a pass inside the expiry margin', async () => {
@@ -204,7 +204,7 @@ describe.each(storageBackends())('issuance on $name', (backend) => {
       await relay.services.claims.redeem('alice', session.sessionId);
       expect(await shortLived.state()).toMatchObject({ passesIssued: 2, passesRedeemed: 1 });
       expect((await shortLived.redemptions()).map((entry) => entry.status)).toEqual([200]);
-      expect(await h.storage.passes.countByState()).toMatchObject({ AVAILABLE: 1, CONSUMED: 1 });
+      expect(await h.inspect.passes.countByState()).toMatchObject({ AVAILABLE: 1, CONSUMED: 1 });
       expect(await relay.services.pool.expireStale()).toBe(1);
     });
   });

@@ -105,7 +105,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
       { claimType: CLAIM_TYPE, result: 'passed', verifiedAt: claim.verifiedAt },
     ]);
     expect(await relay.services.sessions.get('alice', session.sessionId)).toMatchObject({ state: 'claimed' });
-    const record = await h.storage.redemptions.findLive(session.sessionId);
+    const record = await h.inspect.redemptions.findLive(session.sessionId);
     expect(record).toMatchObject({ state: 'SUCCEEDED', attempts: 1 });
   });
 
@@ -115,7 +115,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
     await emulator.complete(session.accessToken, 'failed');
     expect(await relay.services.claims.redeem('alice', session.sessionId)).toMatchObject({ result: 'failed' });
     expect(await emulator.state()).toMatchObject({ passesIssued: 1, passesRedeemed: 0, claimsGenerated: 1 });
-    const record = await h.storage.redemptions.findLive(session.sessionId);
+    const record = await h.inspect.redemptions.findLive(session.sessionId);
     expect(await h.storage.passes.get(record!.passId)).toMatchObject({ state: 'AVAILABLE', sessionId: null, reservedBy: null });
     expect(await relay.services.claims.hasClaim('alice', CLAIM_TYPE)).toBe(false);
 
@@ -139,7 +139,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
       state: 'FAILED_FINAL',
       failure: '403 relay_not_completed',
     });
-    expect(await h.storage.passes.countByState()).toMatchObject({ AVAILABLE: 1, RESERVED: 0 });
+    expect(await h.inspect.passes.countByState()).toMatchObject({ AVAILABLE: 1, RESERVED: 0 });
 
     await emulator.complete(session.accessToken);
     expect(await relay.services.claims.redeem('alice', session.sessionId)).toMatchObject({ result: 'passed' });
@@ -156,7 +156,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
     const error = await failure(relay.services.claims.redeem('alice', session.sessionId));
     expect(isRelayError(error, RelayErrorCode.SESSION_EXPIRED)).toBe(true);
     expect(await relay.services.sessions.get('alice', session.sessionId)).toMatchObject({ state: 'expired' });
-    expect(await h.storage.passes.countByState()).toMatchObject({ AVAILABLE: 1 });
+    expect(await h.inspect.passes.countByState()).toMatchObject({ AVAILABLE: 1 });
     expect(await emulator.state()).toMatchObject({ passesRedeemed: 0 });
   });
 
@@ -203,7 +203,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
       state: 'FAILED_FINAL',
       failure: '401 token_already_redeemed',
     });
-    expect(await h.storage.passes.countByState()).toMatchObject({ UNUSABLE: 1, CONSUMED: 1 });
+    expect(await h.inspect.passes.countByState()).toMatchObject({ UNUSABLE: 1, CONSUMED: 1 });
     // The new pass was issued for this session, from its relay's 401.
     expect(recording.passes[1]).toMatchObject({ sessionId: session.sessionId });
     // The first pass was spent by the other relay, the second one here; the rejected attempt spent nothing.
@@ -245,7 +245,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
     await emulator.fault({ endpoint: 'generate-claim', mode: 'status', status: 503, times: 2 });
     const error = await failure(relay.services.claims.redeem('alice', session.sessionId));
     expect(error).toMatchObject({ status: 503 });
-    const pending = await h.storage.redemptions.findLive(session.sessionId);
+    const pending = await h.inspect.redemptions.findLive(session.sessionId);
     expect(pending).toMatchObject({ state: 'PENDING', attempts: 2, leaseOwner: null });
     expect(await h.storage.passes.get(pending!.passId)).toMatchObject({ state: 'RESERVED', reservedBy: pending!.key });
 
@@ -264,7 +264,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
     await emulator.fault({ endpoint: 'generate-claim', mode: 'drop-after-commit' });
     await emulator.fault({ endpoint: 'generate-claim', mode: 'status', status: 403, times: 1 });
     expect(isRelayError(await failure(relay.services.claims.redeem('alice', session.sessionId)), RelayErrorCode.CLAIM_NOT_READY)).toBe(true);
-    const pending = await h.storage.redemptions.findLive(session.sessionId);
+    const pending = await h.inspect.redemptions.findLive(session.sessionId);
     expect(pending).toMatchObject({ state: 'PENDING' });
     expect(await h.storage.passes.get(pending!.passId)).toMatchObject({ state: 'RESERVED' });
 
@@ -281,7 +281,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
     await emulator.complete(session.accessToken);
     await emulator.fault({ endpoint: 'generate-claim', mode: 'drop-after-commit' });
     await failure(a.services.claims.redeem('alice', session.sessionId));
-    const pending = await h.storage.redemptions.findLive(session.sessionId);
+    const pending = await h.inspect.redemptions.findLive(session.sessionId);
     expect(pending).toMatchObject({ state: 'PENDING', attempts: 1 });
     expect(pending!.leaseOwner).toMatch(/^instance-a\//);
 
@@ -307,7 +307,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
     await emulator.complete(session.accessToken);
     await emulator.fault({ endpoint: 'generate-claim', mode: 'drop-after-commit' });
     await failure(a.services.claims.redeem('alice', session.sessionId));
-    const pending = await h.storage.redemptions.findLive(session.sessionId);
+    const pending = await h.inspect.redemptions.findLive(session.sessionId);
 
     const twoHours = 2 * 3_600_000;
     const logger = capturingLogger();
@@ -330,7 +330,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
     await emulator.complete(session.accessToken);
     await emulator.fault({ endpoint: 'generate-claim', mode: 'drop-after-commit' });
     await failure(a.services.claims.redeem('alice', session.sessionId));
-    const pending = await h.storage.redemptions.findLive(session.sessionId);
+    const pending = await h.inspect.redemptions.findLive(session.sessionId);
 
     const twoHours = 2 * 3_600_000;
     const b = h.relay({}, { instanceId: 'instance-b', clock: () => new Date(Date.now() + twoHours) });
@@ -364,7 +364,7 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
     const session = await openSession(relay);
     await emulator.complete(session.accessToken);
     await failure(relay.services.claims.redeem('alice', session.sessionId));
-    expect(await h.storage.redemptions.findLive(session.sessionId)).toMatchObject({ state: 'SUCCEEDED' });
+    expect(await h.inspect.redemptions.findLive(session.sessionId)).toMatchObject({ state: 'SUCCEEDED' });
     expect(await relay.services.claims.hasClaim('alice', CLAIM_TYPE)).toBe(false);
     expect(await emulator.state()).toMatchObject({ passesRedeemed: 1 });
 

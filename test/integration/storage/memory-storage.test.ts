@@ -1,7 +1,7 @@
-import { createMemoryStorage } from '../../../src/core/storage/index.js';
 import { describeStorageContract } from './storage-contract.js';
+import { inspectedMemoryStorage } from './support/storage-inspector.js';
 
 describeStorageContract('memory', async () => ({
-  fresh: async () => createMemoryStorage(),
+  fresh: async () => inspectedMemoryStorage(),
   dispose: async () => {},
 }));

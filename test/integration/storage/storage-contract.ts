@@ -14,11 +14,12 @@ import type {
   RelayStorage,
   VerifiedClaimRecord,
 } from '../../../src/core/storage/index.js';
+import type { InspectedStorage, StorageInspector } from './support/storage-inspector.js';
 
 /** How a test file provides the storage under test. */
 export interface StorageFixture {
-  /** A storage on empty tables; called before each test. */
-  fresh(): Promise<RelayStorage>;
+  /** A storage on empty tables, and its inspector; called before each test. */
+  fresh(): Promise<InspectedStorage>;
   /** Releases everything; called once after the suite. */
   dispose(): Promise<void>;
 }
@@ -106,13 +107,14 @@ async function expectStorageError(promise: Promise<unknown>): Promise<void> {
  *
  * @example
  * ```ts
- * describeStorageContract('memory', async () => ({ fresh: async () => createMemoryStorage(), dispose: async () => {} }));
+ * describeStorageContract('memory', async () => ({ fresh: async () => inspectedMemoryStorage(), dispose: async () => {} }));
  * ```
  */
 export function describeStorageContract(name: string, open: () => Promise<StorageFixture>): void {
   describe(`RelayStorage contract: ${name}`, () => {
     let fixture: StorageFixture;
     let storage: RelayStorage;
+    let inspect: StorageInspector;
 
     beforeAll(async () => {
       fixture = await open();
@@ -121,7 +123,7 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
       await fixture?.dispose();
     });
     beforeEach(async () => {
-      storage = await fixture.fresh();
+      ({ storage, inspect } = await fixture.fresh());
     });
 
     /** Inserts a session and returns it. */
@@ -169,8 +171,8 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
 
       it('sets the state, and ignores unknown ids', async () => {
         const record = await session();
-        await storage.sessions.setState(record.id, 'expired');
-        await storage.sessions.setState(randomUUID(), 'claimed');
+        await inspect.sessions.setState(record.id, 'expired');
+        await inspect.sessions.setState(randomUUID(), 'claimed');
         expect(await storage.sessions.get(record.id)).toEqual({ ...record, state: 'expired' });
       });
 
@@ -282,7 +284,7 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
       });
 
       it('counts passes per state, every state present', async () => {
-        expect(await storage.passes.countByState()).toEqual({
+        expect(await inspect.passes.countByState()).toEqual({
           AVAILABLE: 0,
           RESERVED: 0,
           CONSUMED: 0,
@@ -293,7 +295,7 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         await pass();
         await pass({ state: 'CONSUMED', reservedBy: randomUUID() });
         await pass({ state: 'UNUSABLE', reservedBy: randomUUID() });
-        expect(await storage.passes.countByState()).toEqual({
+        expect(await inspect.passes.countByState()).toEqual({
           AVAILABLE: 2,
           RESERVED: 0,
           CONSUMED: 1,
@@ -334,7 +336,7 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         const second = beginInput(first.session.id, { leaseOwner: 'instance-b' });
         expect(await storage.redemptions.begin(second)).toEqual({ kind: 'existing', record: first.record });
         expect(await storage.redemptions.get(second.key)).toBeNull();
-        expect((await storage.passes.countByState()).RESERVED).toBe(1);
+        expect((await inspect.passes.countByState()).RESERVED).toBe(1);
       });
 
       it('returns the SUCCEEDED redemption of the session and changes nothing', async () => {
@@ -350,7 +352,7 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         const result = await storage.redemptions.begin(beginInput(first.session.id));
         expect(result.kind).toBe('existing');
         expect(result.kind === 'existing' && result.record).toMatchObject({ key: first.record.key, state: 'SUCCEEDED' });
-        expect((await storage.passes.countByState()).AVAILABLE).toBe(1);
+        expect((await inspect.passes.countByState()).AVAILABLE).toBe(1);
       });
 
       it('starts anew after a FAILED_FINAL or UNKNOWN redemption', async () => {
@@ -375,7 +377,7 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         const input = beginInput(owner.id);
         expect(await storage.redemptions.begin(input)).toEqual({ kind: 'no-pass' });
         expect(await storage.redemptions.get(input.key)).toBeNull();
-        expect(await storage.redemptions.findLive(owner.id)).toBeNull();
+        expect(await inspect.redemptions.findLive(owner.id)).toBeNull();
       });
 
       it('prefers a pass bound to the session over unbound ones expiring earlier', async () => {
@@ -413,7 +415,7 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         await pass({ sessionId: other.id });
         await pass({ state: 'EXPIRED' });
         expect(await storage.redemptions.begin(beginInput(owner.id))).toEqual({ kind: 'no-pass' });
-        expect((await storage.passes.countByState()).AVAILABLE).toBe(3);
+        expect((await inspect.passes.countByState()).AVAILABLE).toBe(3);
       });
 
       it('rejects a redemption for an unknown session and keeps the pass', async () => {
@@ -437,8 +439,8 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         for (const result of results.filter((r) => r.kind !== 'started')) {
           expect(result).toEqual({ kind: 'existing', record: winner.record });
         }
-        expect(await storage.passes.countByState()).toMatchObject({ AVAILABLE: 4, RESERVED: 1 });
-        expect(await storage.redemptions.countByState()).toMatchObject({ PENDING: 1 });
+        expect(await inspect.passes.countByState()).toMatchObject({ AVAILABLE: 4, RESERVED: 1 });
+        expect(await inspect.redemptions.countByState()).toMatchObject({ PENDING: 1 });
       });
 
       it('reserves each pass at most once when more sessions race than there are passes', async () => {
@@ -449,7 +451,7 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         expect(reserved).toHaveLength(5);
         expect(new Set(reserved).size).toBe(5);
         expect(results.filter((result) => result.kind === 'no-pass')).toHaveLength(3);
-        expect(await storage.passes.countByState()).toMatchObject({ AVAILABLE: 0, RESERVED: 5 });
+        expect(await inspect.passes.countByState()).toMatchObject({ AVAILABLE: 0, RESERVED: 5 });
       });
     });
 
@@ -458,10 +460,10 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         const { session: owner, record } = await started();
         expect(await storage.redemptions.get(record.key)).toEqual(record);
         expect(await storage.redemptions.get(randomUUID())).toBeNull();
-        expect(await storage.redemptions.findLive(owner.id)).toEqual(record);
-        expect(await storage.redemptions.findLive(randomUUID())).toBeNull();
+        expect(await inspect.redemptions.findLive(owner.id)).toEqual(record);
+        expect(await inspect.redemptions.findLive(randomUUID())).toBeNull();
         await storage.redemptions.markUnknown(record.key, 'replay window passed', at(70));
-        expect(await storage.redemptions.findLive(owner.id)).toBeNull();
+        expect(await inspect.redemptions.findLive(owner.id)).toBeNull();
       });
     });
 
@@ -676,7 +678,7 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
       });
 
       it('counts redemptions per state, every state present', async () => {
-        expect(await storage.redemptions.countByState()).toEqual({
+        expect(await inspect.redemptions.countByState()).toEqual({
           PENDING: 0,
           SUCCEEDED: 0,
           FAILED_FINAL: 0,
@@ -695,7 +697,7 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         });
         await storage.redemptions.fail({ key: c.record.key, failure: 'x', passOutcome: 'released', now: at(2) });
         await storage.redemptions.markUnknown(d.record.key, 'y', at(2));
-        expect(await storage.redemptions.countByState()).toEqual({
+        expect(await inspect.redemptions.countByState()).toEqual({
           PENDING: 1,
           SUCCEEDED: 1,
           FAILED_FINAL: 1,
@@ -748,6 +750,19 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         await redeemed('alice', { result: 'passed' });
         expect(await storage.claims.hasPassed('alice', CLAIM_TYPE)).toBe(true);
         expect(await storage.claims.hasPassed('bob', CLAIM_TYPE)).toBe(false);
+      });
+
+      it("finds the subject's newest passed claim of a type, and nothing else", async () => {
+        expect(await storage.claims.findPassed('alice', CLAIM_TYPE)).toBeNull();
+        const older = await redeemed('alice', { verifiedAt: at(3) });
+        await redeemed('alice', { verifiedAt: at(9), result: 'failed' });
+        await redeemed('alice', { verifiedAt: at(9), claimType: 'other_claim' });
+        await redeemed('bob', { verifiedAt: at(9) });
+        expect(await storage.claims.findPassed('alice', CLAIM_TYPE)).toEqual(older);
+        const tied = [await redeemed('alice', { verifiedAt: at(5) }), await redeemed('alice', { verifiedAt: at(5) })];
+        const [firstBySessionId] = tied.sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1));
+        expect(await storage.claims.findPassed('alice', CLAIM_TYPE)).toEqual(firstBySessionId);
+        expect(await storage.claims.findPassed('carol', CLAIM_TYPE)).toBeNull();
       });
     });
 

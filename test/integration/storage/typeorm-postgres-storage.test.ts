@@ -9,16 +9,17 @@ import {
   truncateRelayTables,
   type PostgresTestSchema,
 } from './support/relay-test-databases.js';
+import { typeOrmInspector } from './support/storage-inspector.js';
 
 describe.skipIf(POSTGRES_URL === undefined)('PostgreSQL', () => {
   describeStorageContract('TypeORM on PostgreSQL', async () => {
     const schema = await createPostgresTestSchema();
     const dataSource = await createRelayDataSource({ databaseUrl: schema.url }).initialize();
-    const storage = createTypeOrmStorage(dataSource);
+    const inspected = { storage: createTypeOrmStorage(dataSource), inspect: typeOrmInspector(dataSource) };
     return {
       async fresh() {
         await truncateRelayTables(dataSource);
-        return storage;
+        return inspected;
       },
       async dispose() {
         await dataSource.destroy();
@@ -102,8 +103,9 @@ describe.skipIf(POSTGRES_URL === undefined)('PostgreSQL', () => {
       expect([...startedPerSession.values()].every((count) => count === 1)).toBe(true);
       expect(reservedPasses).toHaveLength(4);
       expect(new Set(reservedPasses).size).toBe(4);
-      expect(await a.redemptions.countByState()).toMatchObject({ PENDING: 4 });
-      expect(await b.passes.countByState()).toMatchObject({ AVAILABLE: 0, RESERVED: 4 });
+      const [inspectA, inspectB] = instances.map((instance) => typeOrmInspector(instance));
+      expect(await inspectA.redemptions.countByState()).toMatchObject({ PENDING: 4 });
+      expect(await inspectB.passes.countByState()).toMatchObject({ AVAILABLE: 0, RESERVED: 4 });
       // Every racer of a session that started saw the same winner.
       for (const result of results) {
         if (result.kind === 'existing') {

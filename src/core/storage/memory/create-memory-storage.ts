@@ -3,7 +3,7 @@ import { createMemoryClaimStore } from './memory-claim-store.js';
 import { createMemoryPassStore } from './memory-pass-store.js';
 import { createMemoryRedemptionStore } from './memory-redemption-store.js';
 import { createMemorySessionStore } from './memory-session-store.js';
-import { createMemoryTables } from './memory-tables.js';
+import { createMemoryTables, type MemoryTables } from './memory-tables.js';
 
 /**
  * A {@link RelayStorage} that keeps everything in this process's memory.
@@ -25,7 +25,14 @@ import { createMemoryTables } from './memory-tables.js';
  * ```
  */
 export function createMemoryStorage(): RelayStorage {
-  const tables = createMemoryTables();
+  return memoryStorageOn(createMemoryTables());
+}
+
+/**
+ * The memory storage over `tables` the caller keeps. Not part of the public
+ * API: tests use it to look into the tables the stores write.
+ */
+export function memoryStorageOn(tables: MemoryTables): RelayStorage {
   return {
     sessions: createMemorySessionStore(tables),
     passes: createMemoryPassStore(tables),

@@ -1,5 +1,10 @@
-import type { ClaimStore } from '../ports.js';
+import type { ClaimStore, VerifiedClaimRecord } from '../ports.js';
 import { compareText, constraintViolation, detached, type MemoryTables } from './memory-tables.js';
+
+/** Newest first; the session id breaks ties, as `ORDER BY verified_at DESC, session_id` does in SQL. */
+function newestFirst(a: VerifiedClaimRecord, b: VerifiedClaimRecord): number {
+  return b.verifiedAt.getTime() - a.verifiedAt.getTime() || compareText(a.sessionId, b.sessionId);
+}
 
 /** {@link ClaimStore} over the `claims` map of `tables` (claims are written by `redemptions.succeed`, or `record`). */
 export function createMemoryClaimStore(tables: MemoryTables): ClaimStore {
@@ -12,8 +17,7 @@ export function createMemoryClaimStore(tables: MemoryTables): ClaimStore {
     async listBySubject(subject) {
       return [...tables.claims.values()]
         .filter((claim) => claim.subject === subject)
-        // Newest first.
-        .sort((a, b) => b.verifiedAt.getTime() - a.verifiedAt.getTime() || compareText(a.sessionId, b.sessionId))
+        .sort(newestFirst)
         .map(detached);
     },
 
@@ -30,6 +34,15 @@ export function createMemoryClaimStore(tables: MemoryTables): ClaimStore {
         if (claim.subject === subject && claim.claimType === claimType && claim.result === 'passed') return true;
       }
       return false;
+    },
+
+    async findPassed(subject, claimType) {
+      let newest: VerifiedClaimRecord | null = null;
+      for (const claim of tables.claims.values()) {
+        if (claim.subject !== subject || claim.claimType !== claimType || claim.result !== 'passed') continue;
+        if (newest === null || newestFirst(claim, newest) < 0) newest = claim;
+      }
+      return newest === null ? null : detached(newest);
     },
   };
 }

@@ -1,7 +1,5 @@
-import type { PassRecord, PassState, PassStore } from '../ports.js';
-import { compareText, constraintViolation, countStates, detached, type MemoryTables } from './memory-tables.js';
-
-const PASS_STATES: readonly PassState[] = ['AVAILABLE', 'RESERVED', 'CONSUMED', 'EXPIRED', 'UNUSABLE'];
+import type { PassRecord, PassStore } from '../ports.js';
+import { compareText, constraintViolation, detached, type MemoryTables } from './memory-tables.js';
 
 /** {@link PassStore} over the `passes` map of `tables`. */
 export function createMemoryPassStore(tables: MemoryTables): PassStore {
@@ -92,10 +90,6 @@ export function createMemoryPassStore(tables: MemoryTables): PassStore {
       const adopted: PassRecord = { ...best, sessionId };
       tables.passes.set(adopted.id, adopted);
       return detached(adopted);
-    },
-
-    async countByState() {
-      return countStates(PASS_STATES, tables.passes.values());
     },
   };
 }

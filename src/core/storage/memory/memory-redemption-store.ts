@@ -3,16 +3,16 @@ import type {
   PassOutcome,
   PassRecord,
   RedemptionRecord,
-  RedemptionState,
   RedemptionStore,
 } from '../ports.js';
 import { newPendingRedemption } from '../pending-redemption.js';
-import { compareText, constraintViolation, countStates, detached, type MemoryTables } from './memory-tables.js';
+import { compareText, constraintViolation, detached, type MemoryTables } from './memory-tables.js';
 
-const REDEMPTION_STATES: readonly RedemptionState[] = ['PENDING', 'SUCCEEDED', 'FAILED_FINAL', 'UNKNOWN'];
-
-/** The session's PENDING or SUCCEEDED record, newest first (key order breaks ties, as in SQL). */
-function findLiveRecord(tables: MemoryTables, sessionId: string): RedemptionRecord | null {
+/**
+ * The session's PENDING or SUCCEEDED record, newest first (key order breaks ties, as in SQL).
+ * Exported for tests, which inspect the tables through it.
+ */
+export function findLiveRecord(tables: MemoryTables, sessionId: string): RedemptionRecord | null {
   let live: RedemptionRecord | null = null;
   for (const record of tables.redemptions.values()) {
     if (record.sessionId !== sessionId || (record.state !== 'PENDING' && record.state !== 'SUCCEEDED')) continue;
@@ -105,11 +105,6 @@ export function createMemoryRedemptionStore(tables: MemoryTables): RedemptionSto
       return record === undefined ? null : detached(record);
     },
 
-    async findLive(sessionId) {
-      const live = findLiveRecord(tables, sessionId);
-      return live === null ? null : detached(live);
-    },
-
     async acquireLease(key, owner, now, leaseExpiresAt) {
       const record = pending(key);
       if (record === null) return null;
@@ -169,10 +164,6 @@ export function createMemoryRedemptionStore(tables: MemoryTables): RedemptionSto
         .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || compareText(a.key, b.key))
         .slice(0, limit)
         .map(detached);
-    },
-
-    async countByState() {
-      return countStates(REDEMPTION_STATES, tables.redemptions.values());
     },
   };
 }

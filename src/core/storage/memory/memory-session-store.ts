@@ -16,11 +16,6 @@ export function createMemorySessionStore(tables: MemoryTables): SessionStore {
       return session === undefined ? null : detached(session);
     },
 
-    async setState(id, state) {
-      const session = tables.sessions.get(id);
-      if (session !== undefined) tables.sessions.set(id, { ...session, state });
-    },
-
     async countCreatedSince(subject, since) {
       let count = 0;
       for (const session of tables.sessions.values()) {

@@ -36,16 +36,6 @@ export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** `{ A: n, B: m, … }` over every listed state, zero for states no row is in. */
-export function countStates<S extends string>(
-  states: readonly S[],
-  rows: Iterable<{ readonly state: S }>,
-): Record<S, number> {
-  const counts = Object.fromEntries(states.map((state) => [state, 0])) as Record<S, number>;
-  for (const row of rows) counts[row.state] += 1;
-  return counts;
-}
-
 /**
  * What the SQL store reports for a primary-key or foreign-key violation:
  * a storage failure, with public identifiers only.
