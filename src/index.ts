@@ -35,6 +35,7 @@ export type {
   IssuanceMode,
   PerRelayKeyBits,
   RelayEnvironment,
+  RelayOptionName,
   RelayOptions,
   ResolvedRelayOptions,
 } from './core/config/index.js';
@@ -47,13 +48,19 @@ export type { RelayLogger } from './core/logger.js';
 export { createRelayServices } from './core/services/relay-services.js';
 export type { RelayServices, RelayServicesInit } from './core/services/relay-services.js';
 export { SessionService, RELAY_SESSION_TTL_MS } from './core/services/session.service.js';
-export type { CreatedSession, SessionView } from './core/services/session.service.js';
+export type { CreatedSession, SessionServiceDeps, SessionView } from './core/services/session.service.js';
 export { PrivacyPassService } from './core/services/privacy-pass.service.js';
-export type { IssueRequest, IssuanceRelay } from './core/services/privacy-pass.service.js';
+export type {
+  BackgroundIssueRequest,
+  IssueRequest,
+  IssuanceRelay,
+  PrivacyPassServiceDeps,
+} from './core/services/privacy-pass.service.js';
 export { ClaimService } from './core/services/claim.service.js';
-export type { RedeemedClaim, SubjectClaim } from './core/services/claim.service.js';
+export type { ClaimServiceDeps, RedeemedClaim, SubjectClaim } from './core/services/claim.service.js';
 export { TokenPool } from './core/services/token-pool.js';
-export type { RefillReport } from './core/services/token-pool.js';
+export type { RefillReport, TokenPoolDeps } from './core/services/token-pool.js';
+export type { BackgroundTasks } from './core/services/background-tasks.js';
 
 // Storage
 export { createMemoryStorage } from './core/storage/index.js';
@@ -84,7 +91,20 @@ export {
   createBlindRsaEngine,
   parseRsaPublicKeySpki,
 } from './core/crypto/index.js';
-export type { BlindRsaEngine, BlindingResult, EncryptionKeyPair, RsaPublicKeyInfo } from './core/crypto/index.js';
+export type {
+  BlindRsaEngine,
+  BlindRsaTsEngineOptions,
+  BlindingRandomSource,
+  BlindingResult,
+  BlindingState,
+  EncryptionKeyBits,
+  EncryptionKeyPair,
+  EncryptionKeySupplyOptions,
+  NodeCryptoBlindRsaEngineOptions,
+  RsaPublicKeyInfo,
+  SecretBoxOptions,
+  WorkerPoolStats,
+} from './core/crypto/index.js';
 
 // Protocol (pure functions)
 export {
@@ -103,29 +123,57 @@ export {
   parseClaimPayload,
   readClaimPayload,
 } from './core/protocol/index.js';
-export type { AuthChallenge, ChallengeMaterial, ClaimPayload, DecodedChallenge, PrivacyPassToken } from './core/protocol/index.js';
+export type {
+  AuthChallenge,
+  ChallengeMaterial,
+  ClaimPayload,
+  ClaimResult,
+  DecodedChallenge,
+  PrivacyPassToken,
+  ReadClaimPayloadOptions,
+  TokenInputParts,
+} from './core/protocol/index.js';
 
 // Persona API client
 export { PersonaApi, PersonaApiError, PersonaTransportError, classifyPersonaFailure } from './core/persona/index.js';
 export type {
+  AttemptEvent,
+  AttemptOutcome,
+  BeforeAttempt,
+  BlindSignature,
+  CreatePrivacyPassInput,
+  CreateRelayInput,
+  CreatedRelay,
+  GenerateClaimInput,
+  GeneratedClaim,
+  IdempotentCallOptions,
+  PersonaApiErrorInit,
   PersonaApiOptions,
+  PersonaCallOptions,
   PersonaFailureKind,
   PersonaHttpClient,
   PersonaHttpRequest,
   PersonaHttpResponse,
   PersonaOperation,
   PersonaTransports,
+  ProbeChallengeResult,
+  RelayReference,
+  RequestChallengeInput,
+  RetryCallOptions,
+  RetryPolicy,
+  Sleep,
 } from './core/persona/index.js';
 
 // Plain node:http adapter and the framework-neutral HTTP contract
 export { createClaimCheck, createRelayHandler } from './http/node.js';
-export type { RelayAdapterOptions, RelayRequestHandler } from './http/node.js';
+export type { RelayAdapterOptions, RelayNodeRequest, RelayRequestHandler } from './http/node.js';
 export { RelayHttp } from './http/relay-http.js';
+export type { RelayRoutes, RouteResult } from './http/relay-routes.js';
 export type { RelayHttpAnswer, RelayHttpOptions, RelayHttpRequest } from './http/relay-http.js';
 export { RELAY_ERROR_STATUS, toErrorResponse } from './http/error-response.js';
 export type { RelayErrorBody } from './http/error-response.js';
 export { SUBJECT_COOKIE_NAME, SubjectCookie } from './http/subject-cookie.js';
 export type { SubjectCookieOptions } from './http/subject-cookie.js';
 export { userIdSubject } from './http/subject.js';
-export type { ResolveSubject } from './http/subject.js';
+export type { ResolvedSubject, ResolveSubject, SubjectSource } from './http/subject.js';
 export { CreateSessionDto, RedeemClaimDto, SessionIdParams, validateDto } from './http/dto.js';

@@ -1,6 +1,7 @@
 export { RelayModule } from './relay.module.js';
 export { RELAY_MODULE_OPTIONS } from './relay.module-definition.js';
 export type { RelayModuleExtras, RelayModuleOptions, RelayModuleWiring, RelayOptionsFactory } from './relay-module-options.js';
+export type { StorageHandle } from './module-options.js';
 export { RELAY_HTTP, RELAY_LOGGER, RELAY_OPTIONS, RELAY_SERVICES, RELAY_STORAGE, REQUIRED_CLAIM_KEY } from './relay.tokens.js';
 export { RelayClaimGuard } from './guards/relay-claim.guard.js';
 export { RequireClaim } from './decorators/require-claim.decorator.js';

@@ -47,7 +47,7 @@ export interface IssueRequest {
 }
 
 /** What to issue off the request path: for a relay, with the delay drawn and the signal given by the service. */
-type BackgroundIssueRequest = Omit<IssueRequest, 'signingDelayMs' | 'signal'> & { readonly relay: IssuanceRelay };
+export type BackgroundIssueRequest = Omit<IssueRequest, 'signingDelayMs' | 'signal'> & { readonly relay: IssuanceRelay };
 
 /** An issuance between its anonymous half and its identified half; the blinding state stays in memory only. */
 interface PreparedIssuance {
