@@ -19,7 +19,8 @@ import {
 } from '../../../src/core/persona/index.js';
 import { ClaimService } from '../../../src/core/services/claim.service.js';
 import { sealedField } from '../../../src/core/services/sealing.js';
-import { createMemoryStorage, type PassRecord, type RelaySessionRecord, type RelayStorage } from '../../../src/core/storage/index.js';
+import type { PassRecord, RelaySessionRecord, RelayStorage } from '../../../src/core/storage/index.js';
+import { inspectedMemoryStorage } from '../../integration/storage/support/storage-inspector.js';
 
 const SUBJECT = 'alice';
 const CLAIM_TYPE = 'age_over18_germany';
@@ -88,7 +89,7 @@ afterEach(async () => {
 /** A ClaimService with one stored session and its pre-issued pass, talking to a fake Persona. */
 async function setup(retry: { maxRetries?: number; requestTimeoutMs?: number; forbiddenRetryBudgetMs?: number } = {}) {
   const options = resolveRelayOptions({ apiKey: 'persona_production_unit', storageKey: randomBytes(32).toString('base64'), claimType: CLAIM_TYPE });
-  const storage = createMemoryStorage();
+  const { storage, inspect } = inspectedMemoryStorage();
   const secretBox = SecretBox.fromBase64Keys(options.storageKeys, options.storageKeyId);
   const logger = capturingLogger();
   const persona = new FakePersona(storage);
@@ -162,6 +163,7 @@ async function setup(retry: { maxRetries?: number; requestTimeoutMs?: number; fo
   return {
     claims,
     storage,
+    inspect,
     persona,
     logger,
     sessionId: session.id,
@@ -251,7 +253,7 @@ describe('ClaimService over a fake Persona', () => {
     const t = await setup({ maxRetries: 1 });
     t.persona.answer({ status: 503 }, { status: 503 });
     expect(await failure(t.redeem())).toMatchObject({ status: 503 });
-    const record = await t.storage.redemptions.findLive(t.sessionId);
+    const record = await t.inspect.redemptions.findLive(t.sessionId);
     expect(record).toMatchObject({ state: 'PENDING', attempts: 2, leaseOwner: null });
     expect(await t.storage.passes.get(t.firstPass.id)).toMatchObject({ state: 'RESERVED' });
 
@@ -299,7 +301,7 @@ describe('ClaimService over a fake Persona', () => {
     const t = await setup({ forbiddenRetryBudgetMs: 0, maxRetries: 1 });
     t.persona.answer({ status: 502 }, { status: 403, body: { title: 'Forbidden', code: 'relay_not_completed' } });
     expect(isRelayError(await failure(t.redeem()), RelayErrorCode.CLAIM_NOT_READY)).toBe(true);
-    expect(await t.storage.redemptions.findLive(t.sessionId)).toMatchObject({ state: 'PENDING', leaseOwner: null });
+    expect(await t.inspect.redemptions.findLive(t.sessionId)).toMatchObject({ state: 'PENDING', leaseOwner: null });
     expect(await t.storage.passes.get(t.firstPass.id)).toMatchObject({ state: 'RESERVED' });
   });
 
