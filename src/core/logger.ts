@@ -19,14 +19,7 @@ export const silentLogger: RelayLogger = {
   error: () => undefined,
 };
 
-/**
- * Writes one line per entry to stderr: `[persona-relay] LEVEL message {context}`.
- *
- * @example
- * ```ts
- * const logger = createConsoleLogger({ debug: process.env.DEBUG === '1' });
- * ```
- */
+/** Writes one line per entry to stderr: `[persona-relay] LEVEL message {context}`. */
 export function createConsoleLogger(options: { debug?: boolean } = {}): RelayLogger {
   const write = (level: string, message: string, context?: Record<string, unknown>) => {
     const suffix = context && Object.keys(context).length > 0 ? ` ${JSON.stringify(context)}` : '';

@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 
-/** API key of the in-process emulator. Production-style on purpose: sandbox relays always pass (§9), so with a
+/** API key of the in-process emulator. Production-style on purpose: sandbox relays always pass, so with a
  * sandbox key nobody could try the Fail button. */
 export const DEMO_EMULATOR_API_KEY = 'persona_production_demo';
 
-/** Persona's hosted verification page (protocol §1). */
+/** Persona's hosted verification page. */
 export const PERSONA_HOSTED_FLOW_URL = 'https://relay.withpersona.com/relay';
 
 /** Port used when `PORT` is unset. */
@@ -90,7 +90,7 @@ export function resolveDemoSettings(env: Env): DemoSettings {
   return { persona, relayOverrides, warnings };
 }
 
-/** An emulator's hosted-flow page (protocol §10.8), the same shape as Persona's. */
+/** An emulator's hosted-flow page, the same shape as Persona's. */
 export function emulatorHostedFlow(apiUrl: string): DemoVerification {
   return { kind: 'hosted', flowUrl: `${apiUrl.replace(/\/+$/, '')}/relay` };
 }

@@ -59,13 +59,6 @@ export interface RunningDemo {
  *
  * @throws Error for a demo-level misconfiguration, `RelayError` (`ERR_RELAY_INVALID_CONFIG`) listing every
  *   invalid option, or the listen error (e.g. `EADDRINUSE`)
- *
- * @example
- * ```ts
- * const demo = await startDemo({ port: 0, logger: false });
- * console.log(demo.url);
- * await demo.close();
- * ```
  */
 export async function startDemo(options: StartDemoOptions = {}): Promise<RunningDemo> {
   const settings = resolveDemoSettings(process.env);

@@ -1,5 +1,5 @@
 /**
- * Privacy Pass challenges (protocol §4.2, §10.2): minting, the MAC that makes their fields tamper-evident, and the
+ * Privacy Pass challenges: minting, the MAC that makes their fields tamper-evident, and the
  * `WWW-Authenticate` header of generate-claim's 401.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The `persona-relay-emulator` program (protocol §10.1), written against injected I/O so it can be tested in
+ * The `persona-relay-emulator` program, written against injected I/O so it can be tested in
  * process: flags → options, start, one `listening on …` line on stdout, run until asked to stop.
  */
 import { readFileSync } from 'node:fs';
@@ -36,11 +36,6 @@ const USAGE = `Usage: persona-relay-emulator [flags]
 /**
  * Runs the program; resolves with its exit code: 0 after a clean shutdown (or `--help`), 2 for bad flags (usage on
  * stderr), 1 when the server cannot start.
- *
- * @example
- * ```ts
- * const code = await runCli(['--port', '0'], { stdout: console.log, stderr: console.error, shutdownRequested });
- * ```
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(argv);

@@ -41,7 +41,10 @@ export interface ApiRequest {
   readonly body: unknown;
   /** The `{relay-token}` path segment, decoded (generate-claim only). */
   readonly relayToken: string;
-  /** Waits out an injected `delay` fault; resolves at once without one. Called where §10.5 marks it. */
+  /**
+   * Waits out an injected `delay` fault; resolves at once without one, and for the endpoints the server delays
+   * before any processing. Handlers call it at their idempotency step.
+   */
   readonly delayPoint: () => Promise<void>;
 }
 

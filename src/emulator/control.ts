@@ -1,5 +1,5 @@
 /**
- * The control API under `/_emulator` (protocol §10.7): camelCase JSON, no authentication, never faulted, rate
+ * The control API under `/_emulator`: camelCase JSON, no authentication, never faulted, rate
  * limited, inflected or logged. Tests use it to complete relays, inject faults, move the clock, reset, and read the
  * counters and the request log.
  */

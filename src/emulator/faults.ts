@@ -1,5 +1,5 @@
 /**
- * Injected faults (protocol §10.7): queued per endpoint in order; each arriving request to that endpoint takes the
+ * Injected faults: queued per endpoint in order; each arriving request to that endpoint takes the
  * oldest fault once, and a fault is removed after `times` uses.
  */
 

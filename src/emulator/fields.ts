@@ -1,5 +1,5 @@
 /**
- * Key casing (protocol §2.2, §10.3): request fields are accepted in kebab, camel or snake case, and success
+ * Key casing: request fields are accepted in kebab, camel or snake case, and success
  * bodies follow the `Key-Inflection` request header.
  */
 import { isDeepStrictEqual } from 'node:util';
@@ -54,7 +54,7 @@ function readRequiredField(body: Record<string, unknown>, kebabKey: string): Fie
 }
 
 /**
- * Required string fields in §10.5's order: every one present and not `null` (else 400 `missing_parameter`), then
+ * Required string fields, in the order given: every one present and not `null` (else 400 `missing_parameter`), then
  * every one a string (else 422 `invalid_parameter`).
  */
 export function readRequiredStrings(body: Record<string, unknown>, kebabKeys: readonly string[]): FieldRead<string[]> {

@@ -1,5 +1,5 @@
 /**
- * The idempotency layer (protocol §7.2): one entry per scope (endpoint, [API key,] Idempotency-Key) holding the
+ * The idempotency layer: one entry per scope (endpoint, [API key,] Idempotency-Key) holding the
  * request fingerprint and, once answered, the stored status and body. What gets stored is the caller's decision
  * (generate-claim: 2xx only; privacy-passes: everything).
  */

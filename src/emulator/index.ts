@@ -1,5 +1,5 @@
 /**
- * `persona-relay/emulator`: a local stand-in for Persona's Relay API (protocol §10), for tests and development.
+ * `persona-relay/emulator`: a local stand-in for Persona's Relay API, for tests and development.
  * It shares no code with the client library.
  */
 import type { AddressInfo } from 'node:net';

@@ -1,5 +1,5 @@
 /**
- * Blind-signing keys, one per (environment, claim type) (protocol §10.2). A pass's key id is the only thing that
+ * Blind-signing keys, one per (environment, claim type). A pass's key id is the only thing that
  * tells which namespace it belongs to, so the ring answers both "the key for this pair" and "the pair of this key id".
  */
 import { createHash, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
@@ -87,7 +87,7 @@ export class SigningKeyRing {
   }
 }
 
-/** `"<environment>:<claimType>"`, the pair's name (also hashed into fixed-key ids, §10.2). */
+/** `"<environment>:<claimType>"`, the pair's name (also hashed into fixed-key ids). */
 function pairName(environment: Environment, claimType: string): string {
   return `${environment}:${claimType}`;
 }

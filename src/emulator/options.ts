@@ -15,11 +15,6 @@ export type AutoComplete = 'off' | 'passed' | 'failed';
 
 /**
  * Options of {@link startEmulator}; they mirror the CLI flags and share their defaults, except `port`.
- *
- * @example
- * ```ts
- * const options: EmulatorOptions = { apiKeys: ['persona_production_test'], autoComplete: 'passed', rateLimit: 0 };
- * ```
  */
 export interface EmulatorOptions {
   /** Listen address. Default `127.0.0.1`. */
@@ -33,7 +28,7 @@ export interface EmulatorOptions {
   apiKeys?: string[];
   /**
    * PEM RSA private key (PKCS#8 expected; 2048–4096 bits) used as the blind-signing key of every (environment,
-   * claim type). It also fixes the challenge MAC key (protocol §10.2), so tests can mint challenges offline.
+   * claim type). It also fixes the challenge MAC key, so tests can mint challenges offline.
    * Default: a fresh RSA-2048 key per pair and a random MAC key.
    */
   signingKeyPem?: string;

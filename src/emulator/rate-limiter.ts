@@ -1,5 +1,5 @@
 /**
- * Privacy-passes rate limit (protocol §10.5 step 2): a fixed 60-second window per environment, opened by its first
+ * Privacy-passes rate limit: a fixed 60-second window per environment, opened by its first
  * counted request. Every authenticated request counts, replays included, because limiting runs before idempotency.
  */
 import type { Environment } from './options.js';

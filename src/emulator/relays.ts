@@ -1,5 +1,5 @@
 /**
- * Relay sessions (protocol §10.6): pending until completed by the widget, hosted page, control API or
+ * Relay sessions: pending until completed by the widget, hosted page, control API or
  * `--auto-complete`; a pending relay expires 30 minutes after creation; completed relays stay readable.
  */
 import type { KeyObject } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The request log (protocol §10.7): the last 1000 requests under `/api/`, oldest first, so tests can assert what a
+ * The request log: the last 1000 requests under `/api/`, oldest first, so tests can assert what a
  * client sent (headers, body, connection reuse) without a proxy.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Responses as values: handlers return them and the server decides whether to send or drop them (fault
- * `drop-after-commit`), and the idempotency layer stores them. Also the error catalog of protocol §10.4.
+ * `drop-after-commit`), and the idempotency layer stores them. Also the error catalog.
  */
 import { STATUS_CODES } from 'node:http';
 
@@ -11,7 +11,7 @@ export interface EmulatorResponse {
   body: string;
 }
 
-/** Error codes of protocol §10.4 (`errors[0].code`). */
+/** Error codes of the catalog (`errors[0].code`). */
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
 const ERROR_CATALOG = {
@@ -61,7 +61,7 @@ export function parameterError(
 }
 
 /**
- * An injected `status` fault (§10.7): reason phrase as title, `rate_limited` for 429 (with the headers of an
+ * An injected `status` fault: reason phrase as title, `rate_limited` for 429 (with the headers of an
  * exhausted window), else `injected_fault`.
  */
 export function injectedFaultResponse(status: number, rateLimit: number): EmulatorResponse {

@@ -1,5 +1,5 @@
 /**
- * `relay-session-access-token`: an RS256 JWT for the browser (protocol §10.2). Clients treat it as opaque; it is
+ * `relay-session-access-token`: an RS256 JWT for the browser. Clients treat it as opaque; it is
  * signed for realism with a key of its own, shared by every emulator in the process (tests start many). The key is
  * generated in the background when an emulator starts, so the first relay creation rarely waits for it.
  */

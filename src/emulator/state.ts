@@ -8,7 +8,7 @@ import { RateLimiter } from './rate-limiter.js';
 import { RelayRegistry } from './relays.js';
 import { RequestLog } from './request-log.js';
 
-/** `GET /_emulator/state`, exact names of protocol §10.7. Replays are never counted. */
+/** `GET /_emulator/state`: counters under the names the control API documents. Replays are never counted. */
 export interface StateCounters {
   relays: number;
   relaysCompleted: number;

@@ -1,6 +1,6 @@
 /**
- * The redeemed Privacy Pass: reading it out of `Authorization: PrivateToken token=…` (§5.6), decoding its JSON
- * (§5.5, redemption step 4) and rebuilding the 98-byte input its signature covers (§5.2).
+ * The redeemed Privacy Pass: reading it out of `Authorization: PrivateToken token=…`, decoding its JSON and
+ * rebuilding the 98-byte input its signature covers.
  */
 import { createHash } from 'node:crypto';
 import { fromBase64Url } from './encoding.js';
@@ -86,7 +86,7 @@ export function decodePresentedToken(token: string): PresentedToken | undefined 
 
 /**
  * The 98 signed bytes: `0002` || SHA-256(nonce hex) || SHA-256(challenge mac) || SHA-256(key id), each component
- * hashed as UTF-8 text exactly as carried (Persona's deviation from RFC 9578 §6.1).
+ * hashed as UTF-8 text exactly as carried (Persona's deviation from RFC 9578, section 6.1).
  */
 export function buildTokenInput(tokenNonce: string, mac: string, keyId: string): Buffer {
   const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();

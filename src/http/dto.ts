@@ -27,11 +27,6 @@ export class SessionIdParams {
  * Validates an untrusted JSON body (or params object) against a DTO class:
  * must be a plain object (absent counts as `{}`), unknown fields rejected.
  * Throws `RelayError(INVALID_REQUEST)` listing every problem.
- *
- * @example
- * ```ts
- * const dto = validateDto(CreateSessionDto, req.body); // dto.claimType is a valid id or undefined
- * ```
  */
 export function validateDto<T extends object>(dto: new () => T, input: unknown): T {
   const value = input === undefined || input === null ? {} : input;

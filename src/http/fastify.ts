@@ -101,11 +101,6 @@ export const relayPlugin = fp<RelayPluginOptions>(
  * body as Nest's `@RequireClaim`. It uses the {@link relayPlugin} registered
  * on the route's instance (or an ancestor), so it can be created before the
  * plugin has loaded.
- *
- * @example
- * ```ts
- * app.get('/restricted', { preHandler: requireClaim('age_over18_verified') }, handler);
- * ```
  */
 export function requireClaim(claimType: string): preHandlerAsyncHookHandler {
   return async function relayClaimGuard(request: FastifyRequest, reply: FastifyReply) {

@@ -10,11 +10,6 @@ export const MAX_RELAY_BODY_BYTES = 16 * 1024;
  *
  * Past the limit it keeps reading but stops keeping: stopping the stream
  * half-way would destroy the socket, and with it the 413 answer.
- *
- * @example
- * ```ts
- * const body = await readJsonBody(req); // IncomingMessage, or any stream of bytes
- * ```
  */
 export async function readJsonBody(stream: AsyncIterable<Uint8Array | string>, maxBytes = MAX_RELAY_BODY_BYTES): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -31,12 +26,6 @@ export async function readJsonBody(stream: AsyncIterable<Uint8Array | string>, m
 /**
  * Parses a request body's text: `undefined` when blank,
  * `RelayError(PAYLOAD_TOO_LARGE)` past `maxBytes`, `RelayError(INVALID_REQUEST)` when not JSON.
- *
- * @example
- * ```ts
- * parseJsonBody('{"claimType":"age_over18_verified"}'); // { claimType: 'age_over18_verified' }
- * parseJsonBody('  ');                                  // undefined
- * ```
  */
 export function parseJsonBody(text: string, maxBytes = MAX_RELAY_BODY_BYTES): unknown {
   if (Buffer.byteLength(text) > maxBytes) throw tooLargeError(maxBytes);

@@ -69,13 +69,6 @@ export interface RelayHttpAnswer extends RouteResult {
  * the NestJS controller and the Express, Fastify and `node:http` adapters,
  * which only translate their request to a {@link RelayHttpRequest} and the
  * {@link RelayHttpAnswer} back.
- *
- * @example
- * ```ts
- * const http = new RelayHttp(services, { cookie: { secure: true } });
- * const answer = await http.handle({ method: 'POST', path: '/sessions', headers: req.headers, readBody: () => readJsonBody(req) });
- * if (answer) writeAnswer(res, answer);
- * ```
  */
 export class RelayHttp {
   readonly routes: RelayRoutes;
@@ -104,11 +97,6 @@ export class RelayHttp {
    * The guard as a function: the subject's passed claim of `claimType`, or a
    * rejection with `RelayError(CLAIM_REQUIRED)` (answered 403
    * `{"code":"ERR_RELAY_CLAIM_REQUIRED","claimType":…}` by {@link toErrorResponse}).
-   *
-   * @example
-   * ```ts
-   * const claim = await http.requireClaim(req, 'age_over18_verified');
-   * ```
    */
   requireClaim(request: SubjectSource, claimType: string): Promise<SubjectClaim> {
     return this.routes.requireClaim(this.subject(request, false).subject, claimType);

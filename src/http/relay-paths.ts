@@ -37,12 +37,6 @@ export type MatchedRoute =
  * `undefined` when it names none, so the adapter passes the request on to the
  * app. Matching is exact: no trailing slash, no empty segments, case-sensitive,
  * the same as the route patterns Fastify and Nest register.
- *
- * @example
- * ```ts
- * matchRoute('POST', '/sessions/0b6f…/claim'); // { name: 'redeem', sessionId: '0b6f…' }
- * matchRoute('GET', '/sessions/');            // undefined
- * ```
  */
 export function matchRoute(method: string, path: string): MatchedRoute | undefined {
   const segments = path.split('/');
@@ -65,11 +59,6 @@ export function matchRoute(method: string, path: string): MatchedRoute | undefin
 /**
  * A route's path below the prefix with its parameters filled in (encoded),
  * for adapters whose framework already split the path into parameters.
- *
- * @example
- * ```ts
- * routePath('/sessions/:sessionId/claim', { sessionId: 'abc' }); // '/sessions/abc/claim'
- * ```
  */
 export function routePath(pattern: string, params: Readonly<Record<string, string | undefined>>): string {
   return pattern.replace(/:([A-Za-z]+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
@@ -78,12 +67,6 @@ export function routePath(pattern: string, params: Readonly<Record<string, strin
 /**
  * The canonical form of a route prefix: leading slash, no trailing slash,
  * `''` for the root.
- *
- * @example
- * ```ts
- * normalizePrefix('relay/');  // '/relay'
- * normalizePrefix('/');       // ''
- * ```
  */
 export function normalizePrefix(prefix = '/relay'): string {
   const trimmed = prefix.replace(/^\/+|\/+$/g, '');
@@ -93,12 +76,6 @@ export function normalizePrefix(prefix = '/relay'): string {
 /**
  * The path below `prefix` (query dropped), or `undefined` when `url` is
  * outside it. `/relayx` is outside `/relay`; `/relay` itself is `/`.
- *
- * @example
- * ```ts
- * pathBelowPrefix('/relay/sessions?x=1', '/relay'); // '/sessions'
- * pathBelowPrefix('/other', '/relay');              // undefined
- * ```
  */
 export function pathBelowPrefix(url: string, prefix: string): string | undefined {
   const path = url.split('?', 1)[0] ?? '';

@@ -22,13 +22,6 @@ const VISITOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 /**
  * Signs and verifies the anonymous-visitor cookie (`<visitor uuid>.<HMAC-SHA256>`).
  * Instances sharing a database share the secret, so each accepts the others' cookies.
- *
- * @example
- * ```ts
- * const cookies = new SubjectCookie(process.env.RELAY_COOKIE_SECRET!);
- * const { subject, setCookie } = cookies.resolve(req.headers.cookie, { create: true });
- * if (setCookie) res.setHeader('Set-Cookie', setCookie);
- * ```
  */
 export class SubjectCookie {
   private readonly name: string;

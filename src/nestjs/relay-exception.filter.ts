@@ -7,11 +7,6 @@ import { sendRelayAnswer } from './http-response.js';
 /**
  * Opt-in filter for your own routes: answers a thrown {@link RelayError} with
  * its HTTP status (see `RELAY_ERROR_STATUS`) and `{code, message}`.
- *
- * @example
- * ```ts
- * app.useGlobalFilters(new RelayExceptionFilter());
- * ```
  */
 @Catch(RelayError)
 export class RelayExceptionFilter implements ExceptionFilter {

@@ -25,7 +25,7 @@ export interface RelayHealthDetails {
  * - `down` when the database does not answer (`storage.ping()`),
  * - `degraded` in `pool` issuance mode when a claim type has no usable pass
  *   left (redemptions still work, but issue on demand, right before they
- *   redeem: the timing decoupling of design.md §4 rule 2 is lost),
+ *   redeem, so their timing could link the identified issuance to the anonymous redemption),
  * - `up` otherwise, with the pool depth per claim type.
  *
  * `@nestjs/terminus` stays optional: this file imports it only inside

@@ -147,7 +147,7 @@ describe('demo page in Chromium', () => {
   });
 });
 
-/** One entry of the emulator's request log (protocol §10.7). */
+/** One entry of the emulator's request log. */
 interface LoggedRequest {
   readonly path: string;
   readonly headers: Record<string, string>;

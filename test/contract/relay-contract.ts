@@ -1,5 +1,5 @@
 /**
- * The HTTP contract of the relay routes (issue 4 §5, issue 6), as one suite
+ * The HTTP contract of the relay routes, as one suite
  * every adapter runs: same requests, same answers, over real HTTP, against
  * the emulator. Each adapter's test file calls {@link describeRelayContract}
  * with a starter for the contract app (see `support/contract-app.ts`).

@@ -1,5 +1,5 @@
 /**
- * The RelayModule's HTTP contract (issue 4 §5, §6) over real HTTP against the
+ * The RelayModule's HTTP contract over real HTTP against the
  * emulator, under the Express and the Fastify platform, with the module's own
  * TypeORM storage on embedded PGlite and on PostgreSQL.
  */

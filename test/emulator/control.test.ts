@@ -1,4 +1,4 @@
-/** The control API (protocol §10.7): faults, clock, reset, state counters, request log. */
+/** The control API: faults, clock, reset, state counters, request log. */
 import { Agent, request as httpRequest } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-/** Every error code of protocol §10.4, reached by a real HTTP request, with its status and the §10.5 check order. */
+/** Every error code of the emulator's catalog, reached by a real HTTP request, with its status and the order of the checks. */
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -44,7 +44,7 @@ function passRequest(apiKey: string, body: unknown, idempotencyKey?: string) {
 
 const farFuture = '2999-01-01T00:00:00Z';
 
-describe('error codes (§10.4) over HTTP', () => {
+describe('error codes over HTTP', () => {
   let emulator: RunningEmulator;
   let sandboxMaterial: ChallengeMaterial;
   let relay: CreatedRelay;

@@ -109,7 +109,7 @@ export function parseWwwAuthenticate(header: string | null): ChallengeMaterial {
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
-/** §5.2: `0002` || SHA-256(nonce hex) || SHA-256(mac) || SHA-256(key id). */
+/** The token input: `0002` || SHA-256(nonce hex) || SHA-256(mac) || SHA-256(key id). */
 export function tokenInput(nonce: string, mac: string, keyId: string): Uint8Array {
   return new Uint8Array(Buffer.concat([Buffer.from([0, 2]), sha256(nonce), sha256(mac), sha256(keyId)]));
 }
@@ -118,7 +118,7 @@ export function decodeChallenge(challenge: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(challenge, 'base64url').toString('utf8'));
 }
 
-/** §5.5: the token JSON, base64url. */
+/** The token JSON, base64url. */
 export function encodeToken(fields: {
   nonce: string;
   signature: Uint8Array;
@@ -192,7 +192,7 @@ export function control(emulator: RunningEmulator, path: string, body?: unknown,
   return call(emulator, `/_emulator${path}`, { method, body });
 }
 
-/** The MAC key the emulator derives from `--signing-key` (§10.2), to mint challenges offline. */
+/** The MAC key the emulator derives from `--signing-key`, to mint challenges offline. */
 export function macKeyFor(signingKeyPem: string): Buffer {
   const der = pkcs8DerOf(signingKeyPem);
   return createHash('sha256').update('persona-relay-emulator mac', 'utf8').update(der).digest();

@@ -1,4 +1,4 @@
-/** The idempotency layer (protocol §7.2) on both endpoints that use it. */
+/** The idempotency layer on both endpoints that use it. */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';

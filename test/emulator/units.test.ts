@@ -6,7 +6,7 @@ import { parseChallengeTtl } from '../../src/emulator/options.js';
 import { RequestLog, collectHeaders } from '../../src/emulator/request-log.js';
 import { buildTokenInput, privateTokenFromAuthorization } from '../../src/emulator/token.js';
 
-describe('token input (§5.2 vector)', () => {
+describe('token input (vector)', () => {
   it('hashes nonce, mac and key id as text', () => {
     expect(buildTokenInput('a'.repeat(64), 'b'.repeat(64), 'c'.repeat(65)).toString('hex')).toBe(
       '0002ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb' +
@@ -19,7 +19,7 @@ describe('token input (§5.2 vector)', () => {
   });
 });
 
-describe('base64url (§4.1)', () => {
+describe('base64url', () => {
   it.each([
     ['', ''],
     ['AQ', '01'],
@@ -36,7 +36,7 @@ describe('base64url (§4.1)', () => {
   });
 });
 
-describe('challenge expiry (§6.2)', () => {
+describe('challenge expiry', () => {
   const at = (iso: string) => toRfc3339Seconds(challengeExpiry(Date.parse(iso), { kind: 'next-hour' }));
   it('rounds now + 1 h up to the whole hour', () => {
     expect(at('2026-05-18T17:10:00Z')).toBe('2026-05-18T19:00:00Z');
@@ -54,7 +54,7 @@ describe('challenge expiry (§6.2)', () => {
   });
 });
 
-describe('PrivateToken authorization (§5.6)', () => {
+describe('PrivateToken authorization', () => {
   it.each([
     ['PrivateToken token=abc', 'abc'],
     ['privatetoken TOKEN="abc"', 'abc'],

@@ -1,5 +1,5 @@
 /**
- * The widget stand-in and hosted page (protocol §10.8). The script runs here in a `node:vm` context with a minimal
+ * The widget stand-in and hosted page. The script runs here in a `node:vm` context with a minimal
  * DOM and the real `fetch`; a real-browser test lives elsewhere.
  */
 import { request as httpRequest } from 'node:http';

@@ -1,7 +1,7 @@
 /**
  * The bounded chaos run (the long one is `npm run chaos`): two instances on
  * one PostgreSQL, random faults on every emulator endpoint, SIGKILLs and
- * restarts. Every promise of design.md §4–5 is checked on the outcome.
+ * restarts. Every privacy and crash-safety promise of the library is checked on the outcome.
  */
 import { describe, expect, it } from 'vitest';
 import { runChaos } from '../../scripts/chaos/chaos.js';

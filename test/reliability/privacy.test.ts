@@ -1,8 +1,8 @@
 /**
- * Privacy, read from the emulator's request log (protocol §10.7) after a run
+ * Privacy, read from the emulator's request log after a run
  * of several sessions through a real app (the `node:http` adapter over the
  * core services), once with `at-creation` issuance and once with `pool`
- * issuance, per-relay payload keys in both (design.md §4):
+ * issuance, per-relay payload keys in both:
  *
  * - anonymous calls (relay creation, challenge, the 401 probe, redemption)
  *   carry no API key anywhere, no `Bearer`, exactly the header names the
@@ -40,7 +40,7 @@ function kindOf(entry: RequestLogEntry): CallKind {
   throw new Error(`unexpected request to the emulator: ${entry.method} ${entry.path}`);
 }
 
-/** Header names each call may carry: what HTTP and the protocol (§2.1) need, nothing else. */
+/** Header names each call may carry: what HTTP and Persona's Relay protocol need, nothing else. */
 const TRANSPORT_HEADERS = ['accept', 'accept-encoding', 'connection', 'content-length', 'content-type', 'host', 'key-inflection', 'user-agent'];
 const ALLOWED_HEADERS: Record<CallKind, string[]> = {
   relays: TRANSPORT_HEADERS,
@@ -241,9 +241,9 @@ describe('privacy from the request log · pool issuance', () => {
    * - creationToNextIssuance / lastIssuanceToRedemption: the median time from each relay creation
    *   to the next identified issuance, and from the last identified issuance to each redemption, with
    *   its percentile in a circular-shift permutation test (see `clinging`): near 0 when issuance is
-   *   driven by sessions, which Persona could read off its own logs (the at-creation link of design
-   *   §4 rule 2, the "issuing seconds before redeeming" leak of protocol §1); spread over (0, 1]
-   *   when it is independent of them. This is the measure asserted on.
+   *   driven by sessions, which Persona could read off its own logs (the at-creation link, the
+   *   "issuing seconds before redeeming" leak); spread over (0, 1] when it is independent of them.
+   *   This is the measure asserted on.
    * - probeToNextIssuanceMedianMs (at-creation): how soon the identified issuance follows the 401
    *   probe, which names the relay in its path.
    */
@@ -297,7 +297,7 @@ describe('privacy weaknesses of pool mode', () => {
   // the redemption issues one on the request path, in pool mode too: an identified, billed
   // privacy-passes call (with the relay's 401 probe, which names the relay, just before it) lands a
   // few milliseconds before the anonymous redemption — exactly the timing link pool mode exists to
-  // avoid (design §3, §4 rule 2). Suggested: in pool mode answer NO_PASS_AVAILABLE (503, retry later)
+  // avoid. Suggested: in pool mode answer NO_PASS_AVAILABLE (503, retry later)
   // and schedule a refill at a random near time instead, or make on-demand issuance an explicit opt-in.
   it.fails('a dry pool never makes a redemption issue a pass on the request path', async () => {
     const logger = capturingLogger();

@@ -1,6 +1,6 @@
 /**
  * The Persona emulator as the service and e2e tests use it: started in
- * process, driven through its control API (protocol §10.7), and its request
+ * process, driven through its control API, and its request
  * log read back to check what the client really sent.
  */
 import { readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ export const RELAYS_PATH = '/api/privacy/v1/relays';
 export const CHALLENGE_PATH = '/api/privacy/v1/relays/challenge';
 export const PRIVACY_PASSES_PATH = '/api/v1/privacy-passes';
 
-/** A fault queued on one endpoint (protocol §10.7). */
+/** A fault queued on one endpoint. */
 export type EmulatorFault =
   | { endpoint: FaultEndpoint; mode: 'status'; status: number; times?: number }
   | { endpoint: FaultEndpoint; mode: 'drop-after-commit'; times?: number }
@@ -99,7 +99,7 @@ export function isRedemption(entry: RequestLogEntry): boolean {
   return entry.method === 'POST' && GENERATE_CLAIM_PATH.test(entry.path) && entry.headers.authorization !== undefined;
 }
 
-/** A generate-claim request without a pass: the 401 challenge probe of protocol §3.3. */
+/** A generate-claim request without a pass: the 401 challenge probe. */
 export function isProbe(entry: RequestLogEntry): boolean {
   return entry.method === 'POST' && GENERATE_CLAIM_PATH.test(entry.path) && entry.headers.authorization === undefined;
 }

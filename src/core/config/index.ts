@@ -1,13 +1,6 @@
 /**
  * Configuration: one table declares every option; typed options, defaults, environment loading and
  * validation that reports every problem at once derive from it.
- *
- * @example
- * ```ts
- * import { loadOptionsFromEnv, resolveRelayOptions } from './core/config/index.js';
- *
- * const options = resolveRelayOptions(loadOptionsFromEnv(), { issuance: 'pool' });
- * ```
  */
 export { checkRsaPrivateKeyPem, checkRsaPublicKeyPem, checkStorageKey, isMatchingKeyPair } from './key-material.js';
 export type { KeyCheck } from './key-material.js';

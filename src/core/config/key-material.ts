@@ -8,33 +8,19 @@ import { decodeBase64Flexible } from '../protocol/base64url.js';
 
 /** AES-256 keys are 32 bytes. */
 const STORAGE_KEY_BYTES = 32;
-/** Persona accepts encryption keys of 2048–4096 bits (§3.1). */
+/** Persona accepts encryption keys of 2048–4096 bits. */
 const MIN_RSA_BITS = 2048;
 const MAX_RSA_BITS = 4096;
 /** PEM labels of an RSA public key: SPKI, or PKCS#1. */
 const PUBLIC_KEY_PEM_LABEL = /-----BEGIN (RSA )?PUBLIC KEY-----/;
 
-/**
- * A checked value, or what is wrong with it.
- *
- * @example
- * ```ts
- * const checked: KeyCheck<string> = checkStorageKey(text);
- * if ('problem' in checked) report(checked.problem); else use(checked.value);
- * ```
- */
+/** A checked value, or what is wrong with it. */
 export type KeyCheck<T> = { readonly value: T } | { readonly problem: string };
 
 /**
  * Checks a storage key: base64 (either alphabet, padded or not) of exactly 32 bytes.
  *
  * @returns the key as canonical padded standard base64
- *
- * @example
- * ```ts
- * checkStorageKey(randomBytes(32).toString('base64')); // { value: '…=' }
- * checkStorageKey('c2hvcnQ=');                         // { problem: 'must be base64 of exactly 32 bytes' }
- * ```
  */
 export function checkStorageKey(base64: string): KeyCheck<string> {
   let bytes: Uint8Array;
@@ -51,12 +37,6 @@ export function checkStorageKey(base64: string): KeyCheck<string> {
  * Checks a PEM RSA public key (SPKI or PKCS#1) of 2048–4096 bits.
  *
  * @returns the key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`), the form sent to Persona, plus the key
- *
- * @example
- * ```ts
- * const checked = checkRsaPublicKeyPem(pem);
- * if ('problem' in checked) problems.push(`staticPublicKeyPem: ${checked.problem}`);
- * ```
  */
 export function checkRsaPublicKeyPem(pem: string): KeyCheck<{ readonly spkiPem: string; readonly key: KeyObject }> {
   // Node would also derive a public key from a *private* PEM; refuse it, it is a secret in the wrong place.
@@ -72,15 +52,7 @@ export function checkRsaPublicKeyPem(pem: string): KeyCheck<{ readonly spkiPem: 
   return { value: { spkiPem: key.export({ type: 'spki', format: 'pem' }).toString(), key } };
 }
 
-/**
- * Checks an unencrypted PEM RSA private key of 2048–4096 bits.
- *
- * @example
- * ```ts
- * const checked = checkRsaPrivateKeyPem(pem);
- * if ('value' in checked) decryptClaimPayload(ciphertext, checked.value);
- * ```
- */
+/** Checks an unencrypted PEM RSA private key of 2048–4096 bits. */
 export function checkRsaPrivateKeyPem(pem: string): KeyCheck<KeyObject> {
   let key: KeyObject;
   try {
@@ -92,14 +64,7 @@ export function checkRsaPrivateKeyPem(pem: string): KeyCheck<KeyObject> {
   return sizeProblem === undefined ? { value: key } : { problem: sizeProblem };
 }
 
-/**
- * True when `privateKey` is the private half of `publicKey`.
- *
- * @example
- * ```ts
- * isMatchingKeyPair(publicKey, privateKey); // false for keys of two different pairs
- * ```
- */
+/** True when `privateKey` is the private half of `publicKey`. */
 export function isMatchingKeyPair(publicKey: KeyObject, privateKey: KeyObject): boolean {
   const expected = publicKey.export({ type: 'spki', format: 'der' });
   const derived = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });

@@ -11,11 +11,6 @@ const environmentLayers = new WeakSet<object>();
 
 /**
  * True for an object returned by {@link loadOptionsFromEnv} (not for a copy of it).
- *
- * @example
- * ```ts
- * isEnvironmentLayer(loadOptionsFromEnv()); // true
- * ```
  */
 export function isEnvironmentLayer(options: object): boolean {
   return environmentLayers.has(options);

@@ -7,15 +7,7 @@
 /** A value parsed from an environment variable, or what is wrong with the text. */
 export type Parsed<T> = { readonly value: T } | { readonly problem: string };
 
-/**
- * How one kind of option is read and checked.
- *
- * @example
- * ```ts
- * integerBetween(1, 1000).parse('ten');  // { problem: 'must be an integer' }
- * integerBetween(1, 1000).check(0);      // 'must be an integer from 1 to 1000'
- * ```
- */
+/** How one kind of option is read and checked. */
 export interface OptionKind<T> {
   /** The trimmed, non-empty text of the variable → value. */
   readonly parse: (text: string) => Parsed<T>;
@@ -23,23 +15,9 @@ export interface OptionKind<T> {
   readonly check: (value: unknown) => string | undefined;
 }
 
-/**
- * Claim type ids as Persona accepts them.
- *
- * @example
- * ```ts
- * CLAIM_TYPE_PATTERN.test('age_over18_germany'); // true
- * ```
- */
+/** Claim type ids as Persona accepts them. */
 export const CLAIM_TYPE_PATTERN = /^[a-z0-9_]{1,100}$/;
-/**
- * Storage key ids are stored next to each ciphertext; keep them short and URL-safe.
- *
- * @example
- * ```ts
- * STORAGE_KEY_ID_PATTERN.test('2026-05'); // true
- * ```
- */
+/** Storage key ids are stored next to each ciphertext; keep them short and URL-safe. */
 export const STORAGE_KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
 const asText = (text: string): Parsed<string> => ({ value: text });

@@ -19,16 +19,7 @@ function rankOf(name: string): number {
   return OPTION_ORDER.findIndex((option) => name === option || name.startsWith(`${option}.`) || option.startsWith(`${name}.`));
 }
 
-/**
- * Problems keyed by option name, reported in table order (unknown keys last).
- *
- * @example
- * ```ts
- * const problems = new ProblemList();
- * problems.add('pool.size', 'must be an integer from 1 to 1000');
- * problems.throwIfAny(); // RelayError INVALID_CONFIG: "pool.size: must be an integer from 1 to 1000"
- * ```
- */
+/** Problems keyed by option name, reported in table order (unknown keys last). */
 export class ProblemList {
   /** Options whose value (or unparsable text) came from the environment: their problems name the variable. */
   readonly fromEnvironment = new Set<RelayOptionName>();

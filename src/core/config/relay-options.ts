@@ -56,8 +56,11 @@ export interface OptionDescriptor<T = unknown> {
   readonly secret?: true;
 }
 
-/** Related options given as one nested object; their variables stay flat. */
-type OptionGroup = Readonly<Record<string, OptionDescriptor>>;
+/**
+ * Related options given as one nested object; their variables stay flat. Every grouped option has a
+ * default, so a group given in part is completed from its defaults.
+ */
+type OptionGroup = Readonly<Record<string, OptionDescriptor & { readonly default: unknown }>>;
 
 const DAY_MS = 24 * 60 * 60_000;
 
@@ -177,33 +180,22 @@ export const RELAY_OPTION_TABLE = {
   },
 } satisfies Record<string, OptionDescriptor | OptionGroup>;
 
+// The public option types below are mapped over the table in place rather than through generic helpers,
+// so that what users see of them is their options, never a helper type they cannot import. The helpers
+// kept here resolve to plain values or keys.
 type Table = typeof RELAY_OPTION_TABLE;
+/** The value type of one option. */
 type ValueOf<D> = D extends { kind: OptionKind<infer T> } ? T : never;
-/** Options present after resolution whether given or not. */
-type AlwaysPresent<D> = D extends { default: unknown } | { required: true } ? true : D extends OptionDescriptor ? false : true;
-
-type Given<T> = { [K in keyof T]?: T[K] extends OptionDescriptor ? ValueOf<T[K]> : Given<T[K]> };
-type Filled<T> = {
-  readonly [K in keyof T as AlwaysPresent<T[K]> extends true ? K : never]-?: T[K] extends OptionDescriptor ? ValueOf<T[K]> : Filled<T[K]>;
-} & {
-  readonly [K in keyof T as AlwaysPresent<T[K]> extends true ? never : K]?: ValueOf<T[K]>;
-};
-/** Options (and groups) that have a default. */
-type Defaulted<D> = D extends OptionDescriptor ? (D extends { default: unknown } ? true : false) : true;
-type Defaults<T> = {
-  readonly [K in keyof T as Defaulted<T[K]> extends true ? K : never]: T[K] extends OptionDescriptor ? ValueOf<T[K]> : Defaults<T[K]>;
-};
+/** Top-level options with a default, and the groups (all of whose options have one). */
+type DefaultedKey<K extends keyof Table> = Table[K] extends OptionDescriptor ? (Table[K] extends { default: unknown } ? K : never) : K;
+/** Top-level options present after resolution whether given or not: defaulted or required. */
+type AlwaysPresentKey<K extends keyof Table> = Table[K] extends { required: true } ? K : DefaultedKey<K>;
 
 /**
  * Marks, on an object returned by `loadOptionsFromEnv`, the variables that were set but could not be
  * parsed: option name → problem (never the value). `resolveRelayOptions` reports each one, naming the
  * variable, unless the option was given a value. A symbol, so it survives object spread but is never
  * mistaken for an option.
- *
- * @example
- * ```ts
- * loadOptionsFromEnv({ RELAY_POOL_SIZE: 'ten' })[ENV_PARSE_PROBLEMS]; // { 'pool.size': 'must be an integer' }
- * ```
  */
 export const ENV_PARSE_PROBLEMS: unique symbol = Symbol('persona-relay.envParseProblems');
 
@@ -222,10 +214,15 @@ export const ENV_PARSE_PROBLEMS: unique symbol = Symbol('persona-relay.envParseP
  * };
  * ```
  */
-export type RelayOptions = Given<Table> & {
+export type RelayOptions = {
+  [K in keyof Table]?: Table[K] extends OptionDescriptor ? ValueOf<Table[K]> : { [M in keyof Table[K]]?: ValueOf<Table[K][M]> };
+} & {
   /** Set by `loadOptionsFromEnv` only: see {@link ENV_PARSE_PROBLEMS}. */
   readonly [ENV_PARSE_PROBLEMS]?: Readonly<Record<string, string>>;
 };
+
+/** Options that resolution turns into something other than the value given. */
+type ResolvedApart = 'sandbox' | 'allowedClaimTypes' | 'storageKey' | 'storageKeys' | 'storageKeyId';
 
 /**
  * Options after defaults, inference and validation. Optional only where absence means something: no
@@ -233,7 +230,13 @@ export type RelayOptions = Given<Table> & {
  * `encryption: 'static'`, no `personaVersion` (header not sent). Frozen; its JSON and `util.inspect`
  * forms redact the secrets.
  */
-export type ResolvedRelayOptions = Omit<Filled<Table>, 'sandbox' | 'allowedClaimTypes' | 'storageKey' | 'storageKeys' | 'storageKeyId'> & {
+export type ResolvedRelayOptions = {
+  readonly [K in keyof Table as K extends ResolvedApart ? never : AlwaysPresentKey<K>]-?: Table[K] extends OptionDescriptor
+    ? ValueOf<Table[K]>
+    : { readonly [M in keyof Table[K]]: ValueOf<Table[K][M]> };
+} & {
+  readonly [K in keyof Table as K extends ResolvedApart | AlwaysPresentKey<K> ? never : K]?: ValueOf<Table[K]>;
+} & {
   readonly environment: RelayEnvironment;
   /** Same fact as `environment`, kept for callers that want a flag. */
   readonly sandbox: boolean;
@@ -245,14 +248,7 @@ export type ResolvedRelayOptions = Omit<Filled<Table>, 'sandbox' | 'allowedClaim
   readonly storageKeyId: string;
 };
 
-/**
- * Dotted name of an option: `apiKey`, `retry.maxRetries`, … The name used in problem messages.
- *
- * @example
- * ```ts
- * const name: RelayOptionName = 'pool.size';
- * ```
- */
+/** Dotted name of an option: `apiKey`, `retry.maxRetries`, … The name used in problem messages. */
 export type RelayOptionName = {
   [K in keyof Table & string]: Table[K] extends OptionDescriptor ? K : `${K}.${keyof Table[K] & string}`;
 }[keyof Table & string];
@@ -281,14 +277,7 @@ export const DEFAULT_ENTRIES: readonly (readonly [RelayOptionName, unknown])[] =
   ({ descriptor }) => 'default' in descriptor,
 ).map(({ name, descriptor }) => [name, descriptor.default]);
 
-/**
- * Flat name → value pairs as a nested options object (`retry.maxRetries` → `{ retry: { maxRetries } }`).
- *
- * @example
- * ```ts
- * nestOptions([['pool.size', 3]]); // { pool: { size: 3 } }
- * ```
- */
+/** Flat name → value pairs as a nested options object (`retry.maxRetries` → `{ retry: { maxRetries } }`). */
 export function nestOptions(values: Iterable<readonly [string, unknown]>): Record<string, unknown> {
   const nested: Record<string, unknown> = {};
   for (const [name, value] of values) {
@@ -304,14 +293,7 @@ function deepFreeze<T extends Record<string, unknown>>(values: T): T {
   return Object.freeze(values);
 }
 
-/**
- * The environment variable of every option, by dotted option name.
- *
- * @example
- * ```ts
- * RELAY_ENV_VARIABLES['pool.size']; // 'RELAY_POOL_SIZE'
- * ```
- */
+/** The environment variable of every option, by dotted option name. */
 export const RELAY_ENV_VARIABLES: Readonly<Record<RelayOptionName, string>> = Object.freeze(
   Object.fromEntries(OPTION_ENTRIES.map(({ name, descriptor }) => [name, descriptor.env])) as Record<RelayOptionName, string>,
 );
@@ -320,10 +302,9 @@ export const RELAY_ENV_VARIABLES: Readonly<Record<RelayOptionName, string>> = Ob
  * The defaults applied by `resolveRelayOptions`, nested like the options. Options missing here have no
  * default: they are derived (`allowedClaimTypes` = `[claimType]`, `sandbox` from the API key), required,
  * or their absence means something.
- *
- * @example
- * ```ts
- * DEFAULT_RELAY_OPTIONS.retry.maxRetries; // 3
- * ```
  */
-export const DEFAULT_RELAY_OPTIONS = deepFreeze(nestOptions(DEFAULT_ENTRIES)) as Defaults<Table>;
+export const DEFAULT_RELAY_OPTIONS = deepFreeze(nestOptions(DEFAULT_ENTRIES)) as {
+  readonly [K in keyof Table as DefaultedKey<K>]: Table[K] extends OptionDescriptor
+    ? ValueOf<Table[K]>
+    : { readonly [M in keyof Table[K]]: ValueOf<Table[K][M]> };
+};

@@ -1,6 +1,6 @@
 /**
- * Per-relay payload encryption keys (protocol §8.2, design §4 rule 3): a fresh
- * RSA key pair per relay so that no static public key links relays together.
+ * Per-relay payload encryption keys: a fresh RSA key pair per relay, so that no static public key links
+ * relays together.
  */
 import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -8,15 +8,7 @@ import { RelayError, RelayErrorCode } from '../errors.js';
 
 const generateRsaKeyPair = promisify(generateKeyPair);
 
-/**
- * A key pair for one relay. The private key is a secret: seal it before storing.
- *
- * @example
- * ```ts
- * const { publicKeyPem, privateKeyPem }: EncryptionKeyPair = await supply.take();
- * const privateKeySealed = box.seal(privateKeyPem, `persona_relay_relay_secret/${id}/private_key`);
- * ```
- */
+/** A key pair for one relay. The private key is a secret: seal it before storing. */
 export interface EncryptionKeyPair {
   /** SPKI PEM (`-----BEGIN PUBLIC KEY-----`), sent to Persona as `encryption-key-pem`. */
   readonly publicKeyPem: string;
@@ -24,23 +16,11 @@ export interface EncryptionKeyPair {
   readonly privateKeyPem: string;
 }
 
-/**
- * RSA sizes a supply can generate. 3072 is the default: RSA-2048 cannot hold every payload under OAEP-SHA-256 (§8.2).
- *
- * @example
- * ```ts
- * const bits: EncryptionKeyBits = 4096;
- * ```
- */
+/** RSA sizes a supply can generate. 3072 is the default: RSA-2048 cannot hold every payload under OAEP-SHA-256. */
 export type EncryptionKeyBits = 2048 | 3072 | 4096;
 
 /**
  * Options for {@link EncryptionKeySupply}.
- *
- * @example
- * ```ts
- * const options: EncryptionKeySupplyOptions = { size: 8, modulusBits: 3072 };
- * ```
  */
 export interface EncryptionKeySupplyOptions {
   /** Key pairs kept ready (1–64). Default 4. */
@@ -67,13 +47,6 @@ interface Waiter {
  * generation error never escapes as an unhandled rejection: it fails the
  * callers waiting at that moment, or else the next {@link take}, and refilling
  * restarts with the next `take`.
- *
- * @example
- * ```ts
- * const supply = new EncryptionKeySupply({ size: 4, modulusBits: 3072 });
- * const { publicKeyPem, privateKeyPem } = await supply.take();
- * supply.close();
- * ```
  */
 export class EncryptionKeySupply {
   readonly #size: number;
@@ -110,12 +83,6 @@ export class EncryptionKeySupply {
    * @throws RelayError `INVALID_KEY` when key generation failed since the last take
    * @throws RelayError `ABORTED` when the supply is closed while waiting
    * @throws TypeError when the supply is already closed
-   *
-   * @example
-   * ```ts
-   * const pair = await supply.take();
-   * await createRelay({ encryptionKeyPem: pair.publicKeyPem });
-   * ```
    */
   take(): Promise<EncryptionKeyPair> {
     if (this.#closed) return Promise.reject(new TypeError('the encryption key supply is closed'));

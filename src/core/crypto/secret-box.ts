@@ -1,5 +1,5 @@
 /**
- * Authenticated encryption of secrets at rest (design §5): relay tokens and
+ * Authenticated encryption of secrets at rest: relay tokens and
  * secrets, per-relay private keys, Privacy Passes, stored responses.
  */
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
@@ -14,11 +14,6 @@ const KEY_ID_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Options for {@link SecretBox}.
- *
- * @example
- * ```ts
- * const options: SecretBoxOptions = { keys: { '2026-05': newKey, '2025-11': oldKey }, currentKeyId: '2026-05' };
- * ```
  */
 export interface SecretBoxOptions {
   /** Every key that may open stored values, by key id (`[A-Za-z0-9_-]{1,64}`); each exactly 32 bytes. */
@@ -83,11 +78,6 @@ export class SecretBox {
    * or not), as found in `RELAY_STORAGE_KEY`.
    *
    * @throws RelayError `INVALID_KEY` when a value is not base64 or not 32 bytes (the value is never echoed)
-   *
-   * @example
-   * ```ts
-   * const box = SecretBox.fromBase64Keys({ k1: process.env.RELAY_STORAGE_KEY! }, 'k1');
-   * ```
    */
   static fromBase64Keys(keys: Readonly<Record<string, string>>, currentKeyId: string): SecretBox {
     if (typeof keys !== 'object' || keys === null) throw new TypeError('fromBase64Keys expects an object of base64 keys');
@@ -128,11 +118,6 @@ export class SecretBox {
    *
    * @param associatedData - where the value is stored, e.g. `persona_relay_relay_secret/<id>/relay_token`; non-empty
    * @returns `v1.<keyId>.<iv>.<ciphertext>.<tag>`
-   *
-   * @example
-   * ```ts
-   * const sealed = box.seal(token, `persona_relay_pre_issued_token/${passId}/token`);
-   * ```
    */
   seal(plaintext: string | Uint8Array, associatedData: string): string {
     const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
@@ -154,11 +139,6 @@ export class SecretBox {
    * @throws RelayError `DECRYPTION_FAILED` (context `reason`: `malformed`, `unknown-key-id` or
    *   `authentication-failed`) when the value is malformed, was sealed with a key this box does not hold,
    *   was tampered with, or belongs to other associated data. Nothing decrypted is revealed.
-   *
-   * @example
-   * ```ts
-   * const token = box.open(sealed, `persona_relay_pre_issued_token/${passId}/token`).toString('utf8');
-   * ```
    */
   open(sealed: string, associatedData: string): Buffer {
     if (typeof sealed !== 'string') throw new TypeError('open expects the sealed value as a string');
@@ -188,11 +168,6 @@ export class SecretBox {
    * {@link SecretBox.open}, decoded as UTF-8.
    *
    * @throws RelayError `DECRYPTION_FAILED` as `open`, or with reason `not-utf8` when the plaintext is not UTF-8
-   *
-   * @example
-   * ```ts
-   * const relayToken = box.openText(session.relayTokenSealed, `persona_relay_relay_secret/${id}/relay_token`);
-   * ```
    */
   openText(sealed: string, associatedData: string): string {
     const plaintext = this.open(sealed, associatedData);

@@ -11,82 +11,40 @@ const HEADER_TEXT = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 /** RFC 9110 token68: what an unquoted `token=` parameter may contain. */
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-/**
- * Asserts a non-empty string.
- *
- * @example
- * ```ts
- * requireText(input.claimType, 'claimType');
- * ```
- */
+/** Asserts a non-empty string. */
 export function requireText(value: unknown, name: string): asserts value is string {
   if (typeof value !== 'string' || value.length === 0) {
     throw new TypeError(`${name} must be a non-empty string`);
   }
 }
 
-/**
- * Asserts a string that can be sent as a header value as is.
- *
- * @example
- * ```ts
- * requireHeaderValue(relaySecret, 'relaySecret');
- * ```
- */
+/** Asserts a string that can be sent as a header value as is. */
 export function requireHeaderValue(value: unknown, name: string): asserts value is string {
   if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
     throw new TypeError(`${name} must be a non-empty string of visible ASCII characters`);
   }
 }
 
-/**
- * Asserts a string that can be sent as a free-text header value (spaces allowed inside).
- *
- * @example
- * ```ts
- * requireHeaderText(options.anonymousUserAgent, 'anonymousUserAgent');
- * ```
- */
+/** Asserts a string that can be sent as a free-text header value (spaces allowed inside). */
 export function requireHeaderText(value: unknown, name: string): asserts value is string {
   if (typeof value !== 'string' || !HEADER_TEXT.test(value)) {
     throw new TypeError(`${name} must be a non-empty string of printable ASCII characters`);
   }
 }
 
-/**
- * Asserts a token68 string, sendable unquoted in `Authorization: PrivateToken token=…`.
- *
- * @example
- * ```ts
- * requireToken68(token, 'token');
- * ```
- */
+/** Asserts a token68 string, sendable unquoted in `Authorization: PrivateToken token=…`. */
 export function requireToken68(value: unknown, name: string): asserts value is string {
   if (typeof value !== 'string' || !TOKEN68.test(value)) {
     throw new TypeError(`${name} must be a non-empty base64url (token68) string`);
   }
 }
 
-/**
- * Asserts a boolean.
- *
- * @example
- * ```ts
- * requireBooleanArgument(input.sandbox, 'sandbox');
- * ```
- */
+/** Asserts a boolean. */
 export function requireBooleanArgument(value: unknown, name: string): asserts value is boolean {
   if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean`);
 }
 
-/**
- * Asserts a finite number ≥ `min`, and an integer when `integer` is set.
- *
- * @example
- * ```ts
- * requireNumber(options.maxRetries, 'maxRetries', { min: 0, integer: true });
- * ```
- */
+/** Asserts a finite number ≥ `min`, and an integer when `integer` is set. */
 export function requireNumber(
   value: unknown,
   name: string,

@@ -22,11 +22,6 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /**
  * Options of {@link createPersonaTransports}.
- *
- * @example
- * ```ts
- * const options: PersonaTransportOptions = { baseUrl: 'https://api.withpersona.com', anonymousAgent: proxyAgent };
- * ```
  */
 export interface PersonaTransportOptions {
   /** Persona's base URL, e.g. `https://api.withpersona.com` or the emulator's. */

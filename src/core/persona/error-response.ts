@@ -1,5 +1,5 @@
 /**
- * Turns a non-2xx answer from Persona into a {@link PersonaApiError} (protocol §2.3).
+ * Turns a non-2xx answer from Persona into a {@link PersonaApiError}.
  *
  * Persona's error envelope is `{"errors":[{"title","details","code","meta","source"}]}` with
  * only `title` guaranteed; the client reads `errors[0]`. Every string taken from the body
@@ -22,27 +22,13 @@ const META_MAX_DEPTH = 4;
 /** `Request-Id` values are `req_` + 27 alphanumerics; anything else odd is dropped. */
 const REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 
-/**
- * Persona's `Request-Id` header, when present and well-formed.
- *
- * @example
- * ```ts
- * requestIdOf({ 'request-id': 'req_123' }); // 'req_123'
- * ```
- */
+/** Persona's `Request-Id` header, when present and well-formed. */
 export function requestIdOf(headers: Readonly<Record<string, string>>): string | undefined {
   const value = headers['request-id']?.trim();
   return value !== undefined && REQUEST_ID_PATTERN.test(value) ? value : undefined;
 }
 
-/**
- * `RateLimit-Reset` in seconds (a non-negative integer), when present and well-formed.
- *
- * @example
- * ```ts
- * rateLimitResetSecondsOf({ 'ratelimit-reset': '12' }); // 12
- * ```
- */
+/** `RateLimit-Reset` in seconds (a non-negative integer), when present and well-formed. */
 export function rateLimitResetSecondsOf(
   headers: Readonly<Record<string, string>>,
 ): number | undefined {
@@ -54,11 +40,6 @@ export function rateLimitResetSecondsOf(
  * Builds the error for a non-2xx answer. `secrets` are the values sent with this request
  * (API key, relay token, relay secret, Privacy Pass, blinded token): should the body echo
  * any of them, they are replaced before the text reaches the error.
- *
- * @example
- * ```ts
- * throw personaApiErrorFromResponse('create-privacy-pass', response, [apiKey, blindedToken]);
- * ```
  */
 export function personaApiErrorFromResponse(
   operation: PersonaOperation,

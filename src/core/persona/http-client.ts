@@ -15,19 +15,7 @@ import { protocolError } from './response-body.js';
  */
 export const NEUTRAL_USER_AGENT = 'node';
 
-/**
- * One request to Persona.
- *
- * @example
- * ```ts
- * const request: PersonaHttpRequest = {
- *   method: 'POST',
- *   path: '/api/v1/privacy-passes',
- *   headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
- *   body,
- * };
- * ```
- */
+/** One request to Persona. */
 export interface PersonaHttpRequest {
   /** Every call of Persona's Relay protocol is a POST. */
   readonly method: 'POST';
@@ -41,14 +29,7 @@ export interface PersonaHttpRequest {
   readonly signal?: AbortSignal;
 }
 
-/**
- * Persona's answer, whatever its status.
- *
- * @example
- * ```ts
- * if (response.status === 401) use(response.headers['www-authenticate']);
- * ```
- */
+/** Persona's answer, whatever its status. */
 export interface PersonaHttpResponse {
   readonly status: number;
   /** Lower-case names; repeated fields joined with `", "`. */
@@ -62,13 +43,6 @@ export interface PersonaHttpResponse {
  * answer: preferably with a {@link PersonaTransportError}; any other rejection counts as
  * an unexplained transport failure, and whatever it carries is dropped, so it cannot leak
  * a header into a log.
- *
- * @example
- * ```ts
- * const fake: PersonaHttpClient = {
- *   send: async () => ({ status: 503, headers: {}, bodyText: '' }),
- * };
- * ```
  */
 export interface PersonaHttpClient {
   send(request: PersonaHttpRequest): Promise<PersonaHttpResponse>;
@@ -77,11 +51,6 @@ export interface PersonaHttpClient {
 /**
  * The two transports of a {@link PersonaApi}. They must never share a connection:
  * Persona could otherwise link an identified issuance to an anonymous redemption.
- *
- * @example
- * ```ts
- * const transports: PersonaTransports = { identified: fake, anonymous: otherFake };
- * ```
  */
 export interface PersonaTransports {
   /** Carries issuance (`createPrivacyPass`), the only call with the API key. */
@@ -102,11 +71,6 @@ const REASON_PATTERN = /^[A-Z][A-Z0-9_]{0,40}$/;
 /**
  * A request that got no usable answer. `reason` is a short upper-case code (a system
  * error code such as `ECONNRESET`, or {@link RESPONSE_TOO_LARGE}), never a message.
- *
- * @example
- * ```ts
- * throw new PersonaTransportError('ECONNREFUSED');
- * ```
  */
 export class PersonaTransportError extends Error {
   override readonly name = 'PersonaTransportError';
@@ -126,11 +90,6 @@ export class PersonaTransportError extends Error {
  *   a per-attempt timeout);
  * - {@link RESPONSE_TOO_LARGE} → `PERSONA_PROTOCOL`;
  * - anything else → `PERSONA_TRANSPORT` with the reason (or `UNKNOWN`) as `context.reason`.
- *
- * @example
- * ```ts
- * const response = await sendRequest(transports.anonymous, 'request-challenge', request);
- * ```
  */
 export async function sendRequest(
   transport: PersonaHttpClient,

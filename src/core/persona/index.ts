@@ -1,11 +1,6 @@
 /**
  * Persona API client: two transports behind one small interface (identified for issuance,
  * anonymous for everything else), one retry loop and secret-free errors.
- *
- * @example
- * ```ts
- * import { PersonaApi, PersonaApiError, classifyPersonaFailure } from './core/persona/index.js';
- * ```
  */
 export {
   PersonaApi,

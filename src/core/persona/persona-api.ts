@@ -41,16 +41,6 @@ import {
 
 /**
  * Configuration of {@link PersonaApi}. Durations are milliseconds.
- *
- * @example
- * ```ts
- * const options: PersonaApiOptions = {
- *   baseUrl: 'https://api.withpersona.com',
- *   apiKey: process.env.PERSONA_API_KEY,
- *   retry: { maxRetries: 5 },
- *   onAttempt: (event) => logger.debug('persona attempt', { ...event }),
- * };
- * ```
  */
 export interface PersonaApiOptions {
   /**
@@ -86,22 +76,12 @@ export interface PersonaApiOptions {
 /**
  * Options of one call: cancellation, a hook before each attempt's request is sent, and an
  * observer of this call's attempts (see {@link RetryCallOptions}).
- *
- * @example
- * ```ts
- * await api.requestChallenge(input, { signal: AbortSignal.timeout(30_000) });
- * ```
  */
 export type PersonaCallOptions = RetryCallOptions;
 
 /**
  * Options of the idempotent calls. Reuse the key for the same logical operation (a retry
  * after a crash included); never for another one.
- *
- * @example
- * ```ts
- * const options: IdempotentCallOptions = { idempotencyKey: crypto.randomUUID() };
- * ```
  */
 export interface IdempotentCallOptions extends RetryCallOptions {
   readonly idempotencyKey: string;
@@ -109,11 +89,6 @@ export interface IdempotentCallOptions extends RetryCallOptions {
 
 /**
  * Input of {@link PersonaApi.createRelay}.
- *
- * @example
- * ```ts
- * const input: CreateRelayInput = { claimType: 'age_over18_germany', encryptionKeyPem: null, sandbox: true };
- * ```
  */
 export interface CreateRelayInput {
   readonly claimType: string;
@@ -125,11 +100,6 @@ export interface CreateRelayInput {
 /**
  * A new relay. Keep `relayToken` and `relaySecret` on the server (encrypted); only
  * `accessToken` goes to the browser.
- *
- * @example
- * ```ts
- * const { relayToken, relaySecret, accessToken }: CreatedRelay = await api.createRelay(input);
- * ```
  */
 export interface CreatedRelay {
   readonly relayToken: string;
@@ -140,25 +110,13 @@ export interface CreatedRelay {
 
 /**
  * Input of {@link PersonaApi.requestChallenge}.
- *
- * @example
- * ```ts
- * const input: RequestChallengeInput = { claimType: 'age_over18_germany', sandbox: false };
- * ```
  */
 export interface RequestChallengeInput {
   readonly claimType: string;
   readonly sandbox: boolean;
 }
 
-/**
- * A relay to probe, or to redeem with a token.
- *
- * @example
- * ```ts
- * const relay: RelayReference = { relayToken: 'relay_abc', relaySecret: secret };
- * ```
- */
+/** A relay to probe, or to redeem with a token. */
 export interface RelayReference {
   readonly relayToken: string;
   readonly relaySecret: string;
@@ -167,11 +125,6 @@ export interface RelayReference {
 /**
  * What the 401 probe saw. `wwwAuthenticate` is the raw header of a 401 (several fields
  * joined with `", "`), left for the challenge parser.
- *
- * @example
- * ```ts
- * const probe: ProbeChallengeResult = { status: 401, wwwAuthenticate: 'PrivateToken challenge="…"' };
- * ```
  */
 export interface ProbeChallengeResult {
   readonly status: number;
@@ -181,11 +134,6 @@ export interface ProbeChallengeResult {
 
 /**
  * Input of {@link PersonaApi.createPrivacyPass}.
- *
- * @example
- * ```ts
- * const input: CreatePrivacyPassInput = { blindedToken: b64url(blindedMsg), keyId: tokenKeyId };
- * ```
  */
 export interface CreatePrivacyPassInput {
   /** b64url of the blinded message. */
@@ -194,14 +142,7 @@ export interface CreatePrivacyPassInput {
   readonly keyId: string;
 }
 
-/**
- * Persona's blind signature.
- *
- * @example
- * ```ts
- * const { blindSig }: BlindSignature = await api.createPrivacyPass(input, { idempotencyKey });
- * ```
- */
+/** Persona's blind signature. */
 export interface BlindSignature {
   /** b64url of the raw RSA blind signature. */
   readonly blindSig: string;
@@ -209,25 +150,13 @@ export interface BlindSignature {
 
 /**
  * Input of {@link PersonaApi.generateClaim}.
- *
- * @example
- * ```ts
- * const input: GenerateClaimInput = { relayToken, relaySecret, token: privacyPass };
- * ```
  */
 export interface GenerateClaimInput extends RelayReference {
   /** The Privacy Pass token (b64url), sent unquoted as `PrivateToken token=…`. */
   readonly token: string;
 }
 
-/**
- * A claim read from a relay.
- *
- * @example
- * ```ts
- * const { claimPayload, tokenConsumed }: GeneratedClaim = await api.generateClaim(input, { idempotencyKey });
- * ```
- */
+/** A claim read from a relay. */
 export interface GeneratedClaim {
   /** JSON text (plaintext relay) or base64 RSA-OAEP ciphertext (relay with a key). */
   readonly claimPayload: string;
@@ -320,11 +249,6 @@ export class PersonaApi {
   /**
    * Creates a relay (`POST /api/privacy/v1/relays`, anonymous). `encryption-key-pem` is
    * always sent (`null` for plaintext claims); `sandbox: true` only in sandbox.
-   *
-   * @example
-   * ```ts
-   * const relay = await api.createRelay({ claimType: 'age_over18_germany', encryptionKeyPem: null, sandbox: true });
-   * ```
    */
   async createRelay(input: CreateRelayInput, options: PersonaCallOptions = {}): Promise<CreatedRelay> {
     requireText(input?.claimType, 'claimType');
@@ -350,11 +274,6 @@ export class PersonaApi {
   /**
    * Requests challenge material for a claim type (`POST /api/privacy/v1/relays/challenge`,
    * anonymous); `sandbox: true` only in sandbox.
-   *
-   * @example
-   * ```ts
-   * const { challenge, tokenKey, tokenKeyId } = await api.requestChallenge({ claimType, sandbox: false });
-   * ```
    */
   async requestChallenge(
     input: RequestChallengeInput,
@@ -376,16 +295,10 @@ export class PersonaApi {
   }
 
   /**
-   * Asks a relay for its challenge (protocol §3.3): generate-claim without a token, over
+   * Asks a relay for its challenge: generate-claim without a token, over
    * the anonymous transport, with no `Idempotency-Key`. Every HTTP answer is returned, not
    * thrown; only transport failures are retried (the probe is harmless to repeat).
    * `wwwAuthenticate` is set for a 401 that carries the header.
-   *
-   * @example
-   * ```ts
-   * const probe = await api.probeChallenge({ relayToken, relaySecret });
-   * if (probe.status === 401 && probe.wwwAuthenticate !== undefined) parseChallenge(probe.wwwAuthenticate);
-   * ```
    */
   async probeChallenge(
     relay: RelayReference,
@@ -416,13 +329,6 @@ export class PersonaApi {
    * billed twice.
    *
    * @throws TypeError when no `apiKey` is configured.
-   * @example
-   * ```ts
-   * const { blindSig } = await api.createPrivacyPass(
-   *   { blindedToken: b64url(blindedMsg), keyId: tokenKeyId },
-   *   { idempotencyKey: randomUUID() },
-   * );
-   * ```
    */
   async createPrivacyPass(
     input: CreatePrivacyPassInput,
@@ -455,12 +361,6 @@ export class PersonaApi {
    *
    * Use {@link classifyPersonaFailure} on a failure to know whether the key must be kept,
    * and `beforeAttempt` to record each request (a retry included) before it is sent.
-   *
-   * @example
-   * ```ts
-   * const claim = await api.generateClaim({ relayToken, relaySecret, token }, { idempotencyKey });
-   * if (!claim.tokenConsumed) returnPassToPool();
-   * ```
    */
   async generateClaim(input: GenerateClaimInput, options: IdempotentCallOptions): Promise<GeneratedClaim> {
     requireText(input?.relayToken, 'relayToken');
@@ -494,11 +394,6 @@ export class PersonaApi {
    * Closes the client's keep-alive connections. Later calls throw `TypeError`; retries of
    * calls still running stop with `RelayError(ABORTED)`. A caller-supplied
    * `anonymousAgent` is left open.
-   *
-   * @example
-   * ```ts
-   * app.onShutdown(() => api.close());
-   * ```
    */
   close(): void {
     this.#closed = true;

@@ -7,11 +7,6 @@ import { RelayError, RelayErrorCode, isRelayError } from '../errors.js';
 /**
  * The calls the client makes to Persona. Used in messages instead of URLs, because the
  * generate-claim URL contains the relay token.
- *
- * @example
- * ```ts
- * const operation: PersonaOperation = 'generate-claim';
- * ```
  */
 export type PersonaOperation =
   | 'create-relay'
@@ -23,11 +18,6 @@ export type PersonaOperation =
 /**
  * Fields of a {@link PersonaApiError}. Every string must already be secret-free:
  * {@link personaApiErrorFromResponse} redacts what Persona sends before building one.
- *
- * @example
- * ```ts
- * const init: PersonaApiErrorInit = { operation: 'create-relay', status: 422, title: 'Invalid parameter' };
- * ```
  */
 export interface PersonaApiErrorInit {
   readonly operation: PersonaOperation;
@@ -48,17 +38,6 @@ const MESSAGE_TITLE_MAX_CHARS = 120;
  *
  * `code` is always `ERR_RELAY_PERSONA_API`. The message names the operation, never the
  * URL: `Persona create-privacy-pass failed: 401 Unauthorized (invalid_api_key) [req_…]`.
- *
- * @example
- * ```ts
- * try {
- *   await api.generateClaim(relay, { idempotencyKey });
- * } catch (err) {
- *   if (err instanceof PersonaApiError && err.status === 401) {
- *     // the pass is spent, expired or invalid: use another pass with a new key
- *   }
- * }
- * ```
  */
 export class PersonaApiError extends RelayError {
   override readonly name: string = 'PersonaApiError';
@@ -132,11 +111,6 @@ function contextOf(init: PersonaApiErrorInit): Record<string, unknown> {
  *
  * 501 and 505 are final: the server says it does not implement the method or the HTTP
  * version, so it never ran the request, and retrying the same request cannot succeed.
- *
- * @example
- * ```ts
- * const kind: PersonaFailureKind = classifyPersonaFailure(error, 'generate-claim');
- * ```
  */
 export type PersonaFailureKind = 'ambiguous' | 'forbidden' | 'final' | 'unknown';
 

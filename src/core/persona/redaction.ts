@@ -22,11 +22,6 @@ const CREDENTIAL_PATTERNS: readonly RegExp[] = [
 /**
  * Replaces every occurrence of the given secret values and anything shaped like our
  * credentials with {@link REDACTED}.
- *
- * @example
- * ```ts
- * redactSecrets('bad secret 9f1c', ['9f1c']); // 'bad secret [redacted]'
- * ```
  */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let result = text;
@@ -44,11 +39,6 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 /**
  * Redacts, flattens control characters (so a body cannot forge log lines) and bounds the
  * length. Redaction happens before truncation, so no prefix of a secret survives a cut.
- *
- * @example
- * ```ts
- * sanitizeText('<html>\n<body>Bad gateway</body>', [], 20); // '<html> <body>Bad gat…'
- * ```
  */
 export function sanitizeText(text: string, secrets: readonly string[], maxChars: number): string {
   const flat = redactSecrets(text, secrets)
@@ -61,12 +51,6 @@ export function sanitizeText(text: string, secrets: readonly string[], maxChars:
 /**
  * Deep copy of a JSON value with every string sanitized by {@link sanitizeText}. Nesting
  * deeper than `maxDepth` is dropped: `meta` objects are small, anything deeper is noise.
- *
- * @example
- * ```ts
- * sanitizeJson({ parameter: 'key-id', hint: 'Bearer abc' }, [], 200, 4);
- * // { parameter: 'key-id', hint: '[redacted]' }
- * ```
  */
 export function sanitizeJson(
   value: unknown,

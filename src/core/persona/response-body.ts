@@ -1,5 +1,5 @@
 /**
- * Tolerant decoding of Persona's 2xx bodies (protocol §2.2, §2.3).
+ * Tolerant decoding of Persona's 2xx bodies.
  *
  * Persona may answer in kebab-case, camelCase or snake_case (an API key can have another
  * default inflection than the `Key-Inflection: kebab` we ask for), so each field is read
@@ -13,14 +13,7 @@ import type { PersonaOperation } from './persona-error.js';
 /** A decoded 2xx body: a JSON object. */
 export type JsonObject = Readonly<Record<string, unknown>>;
 
-/**
- * The three spellings of a kebab-case field name, kebab first.
- *
- * @example
- * ```ts
- * fieldSpellings('token-key-id'); // ['token-key-id', 'tokenKeyId', 'token_key_id']
- * ```
- */
+/** The three spellings of a kebab-case field name, kebab first. */
 export function fieldSpellings(kebabName: string): readonly [string, string, string] {
   const camel = kebabName.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
   return [kebabName, camel, kebabName.replaceAll('-', '_')];
@@ -30,10 +23,6 @@ export function fieldSpellings(kebabName: string): readonly [string, string, str
  * Parses a 2xx body that must be a JSON object.
  *
  * @throws RelayError `PERSONA_PROTOCOL` when the body is not JSON or not an object.
- * @example
- * ```ts
- * const body = parseJsonObject('create-relay', 200, '{"relay-token":"relay_abc"}');
- * ```
  */
 export function parseJsonObject(
   operation: PersonaOperation,
@@ -52,14 +41,7 @@ export function parseJsonObject(
   return parsed as JsonObject;
 }
 
-/**
- * Reads a field under its kebab, camel or snake spelling (first present wins).
- *
- * @example
- * ```ts
- * readField({ tokenKeyId: 'abc' }, 'token-key-id'); // 'abc'
- * ```
- */
+/** Reads a field under its kebab, camel or snake spelling (first present wins). */
 export function readField(body: JsonObject, kebabName: string): unknown {
   for (const name of fieldSpellings(kebabName)) {
     if (Object.hasOwn(body, name) && body[name] !== undefined) return body[name];
@@ -72,10 +54,6 @@ export function readField(body: JsonObject, kebabName: string): unknown {
  *
  * @throws RelayError `PERSONA_PROTOCOL` when it is missing, not a string, or empty (every
  *   string Persona returns to us, the claim payload included, carries content).
- * @example
- * ```ts
- * const relayToken = requireString(body, 'relay-token', { operation: 'create-relay', status: 200 });
- * ```
  */
 export function requireString(
   body: JsonObject,
@@ -100,10 +78,6 @@ const CREDENTIAL = /^[\x21-\x7e]+$/;
  * header or a URL path. Anything else would fail far from its cause.
  *
  * @throws RelayError `PERSONA_PROTOCOL` when it is missing or not such a string.
- * @example
- * ```ts
- * const secret = requireCredential(body, 'relay-secret', { operation: 'create-relay', status: 200 });
- * ```
  */
 export function requireCredential(
   body: JsonObject,
@@ -121,10 +95,6 @@ export function requireCredential(
  * Reads a required boolean field.
  *
  * @throws RelayError `PERSONA_PROTOCOL` when it is missing or not a boolean.
- * @example
- * ```ts
- * const consumed = requireBoolean(body, 'token-consumed', { operation: 'generate-claim', status: 200 });
- * ```
  */
 export function requireBoolean(
   body: JsonObject,
@@ -138,14 +108,7 @@ export function requireBoolean(
   return value;
 }
 
-/**
- * The error for a 2xx answer that does not decode as documented.
- *
- * @example
- * ```ts
- * throw protocolError('generate-claim', 200, 'the body is not JSON');
- * ```
- */
+/** The error for a 2xx answer that does not decode as documented. */
 export function protocolError(
   operation: PersonaOperation,
   status: number | undefined,

@@ -18,11 +18,6 @@ import {
 
 /**
  * Limits of the retry loop. Defaults: {@link DEFAULT_RETRY_POLICY}.
- *
- * @example
- * ```ts
- * const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxRetries: 5 };
- * ```
  */
 export interface RetryPolicy {
   /** Retries after the first attempt (so at most `maxRetries + 1` attempts). */
@@ -38,14 +33,7 @@ export interface RetryPolicy {
   readonly requestTimeoutMs: number;
 }
 
-/**
- * The defaults of Persona's Relay protocol.
- *
- * @example
- * ```ts
- * DEFAULT_RETRY_POLICY.maxRetries; // 3
- * ```
- */
+/** The defaults of Persona's Relay protocol. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
   maxRetries: 3,
   baseDelayMs: 200,
@@ -58,11 +46,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
 /**
  * Waits `ms` milliseconds. Should settle early when `signal` aborts; the loop stops
  * waiting on abort either way.
- *
- * @example
- * ```ts
- * const instant: Sleep = async () => {};
- * ```
  */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -72,23 +55,10 @@ export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
  * - `retry`: it failed in a way that is retried; the next attempt follows after `delayMs`;
  * - `final`: it failed and the failure is returned to the caller;
  * - `aborted`: the caller's signal cancelled it.
- *
- * @example
- * ```ts
- * const outcome: AttemptOutcome = 'retry';
- * ```
  */
 export type AttemptOutcome = 'success' | 'retry' | 'final' | 'aborted';
 
-/**
- * What the loop reports after each attempt, for logs and metrics. Never carries a secret.
- *
- * @example
- * ```ts
- * const onAttempt = (event: AttemptEvent) =>
- *   logger.debug(`persona ${event.operation} #${event.attempt}: ${event.outcome} ${event.status ?? ''}`);
- * ```
- */
+/** What the loop reports after each attempt, for logs and metrics. Never carries a secret. */
 export interface AttemptEvent {
   readonly operation: PersonaOperation;
   /** 1 for the first attempt. */
@@ -108,24 +78,10 @@ export interface AttemptEvent {
  * Runs right before an attempt's request is sent, with the attempt's number (1 for the
  * first). It may reject to stop the call: its error is passed on unchanged, nothing is
  * sent and nothing is retried.
- *
- * @example
- * ```ts
- * const beforeAttempt: BeforeAttempt = async (attempt) => {
- *   await store.countAttempt(key, attempt);
- * };
- * ```
  */
 export type BeforeAttempt = (attempt: number) => Promise<void>;
 
-/**
- * Options of one run of the loop.
- *
- * @example
- * ```ts
- * const options: RetryCallOptions = { signal: AbortSignal.timeout(30_000) };
- * ```
- */
+/** Options of one run of the loop. */
 export interface RetryCallOptions {
   /** Cancels the attempt in flight and any wait. */
   readonly signal?: AbortSignal;
@@ -134,14 +90,7 @@ export interface RetryCallOptions {
   readonly onAttempt?: (event: AttemptEvent) => void;
 }
 
-/**
- * Injectable effects of the loop, so tests can be deterministic.
- *
- * @example
- * ```ts
- * const environment: RetryEnvironment = { sleep: async () => {}, random: () => 0.5, now: Date.now };
- * ```
- */
+/** Injectable effects of the loop, so tests can be deterministic. */
 export interface RetryEnvironment {
   readonly sleep: Sleep;
   /** Uniform in [0, 1). */
@@ -153,11 +102,6 @@ export interface RetryEnvironment {
 
 /**
  * Result of one attempt: the HTTP status (reported in {@link AttemptEvent}) and the value.
- *
- * @example
- * ```ts
- * const result: AttemptResult<string> = { status: 200, value: 'ok' };
- * ```
  */
 export interface AttemptResult<T> {
   readonly status: number;
@@ -166,11 +110,6 @@ export interface AttemptResult<T> {
 
 /**
  * A timer-based {@link Sleep} that settles early (rejecting) when `signal` aborts.
- *
- * @example
- * ```ts
- * await abortableSleep(200, controller.signal);
- * ```
  */
 export const abortableSleep: Sleep = (ms, signal) =>
   new Promise<void>((resolve, reject) => {
@@ -189,14 +128,7 @@ export const abortableSleep: Sleep = (ms, signal) =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-/**
- * Backoff before retry `retryNumber` (1-based): `min(maxDelayMs, baseDelayMs × 2^(n−1)) × U(0.5, 1)`.
- *
- * @example
- * ```ts
- * backoffDelayMs(2, DEFAULT_RETRY_POLICY, () => 0); // 200 (400 ms × 0.5)
- * ```
- */
+/** Backoff before retry `retryNumber` (1-based): `min(maxDelayMs, baseDelayMs × 2^(n−1)) × U(0.5, 1)`. */
 export function backoffDelayMs(retryNumber: number, policy: RetryPolicy, random: () => number): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retryNumber - 1));
   return ceiling * (0.5 + 0.5 * random());
@@ -212,16 +144,6 @@ export function backoffDelayMs(retryNumber: number, policy: RetryPolicy, random:
  *   `RelayError(PERSONA_TRANSPORT)` with `context.reason: 'TIMEOUT'` for a timed-out
  *   attempt; `RelayError(ABORTED)` when `signal` aborts (its `cause` is the previous
  *   failure, if any); the error of `beforeAttempt`, unchanged.
- * @example
- * ```ts
- * const value = await runWithRetries(
- *   'request-challenge',
- *   async (attemptSignal) => ({ status: 200, value: await call(attemptSignal) }),
- *   DEFAULT_RETRY_POLICY,
- *   { sleep: abortableSleep, random: Math.random, now: Date.now },
- *   { signal: callerSignal },
- * );
- * ```
  */
 export async function runWithRetries<T>(
   operation: PersonaOperation,

@@ -1,5 +1,5 @@
 /**
- * Strict base64url (RFC 4648 §5) and a tolerant base64 reader (protocol §4.1, §8.2).
+ * Strict base64url (RFC 4648, section 5) and a tolerant base64 reader for the encrypted claim payload.
  *
  * Node's decoder silently skips characters outside the alphabet and ignores impossible lengths, so a
  * corrupted value would decode to *different* bytes instead of failing. Every decoder here validates
@@ -17,14 +17,7 @@ const ANY_BASE64_SHAPE = /^[A-Za-z0-9+/_-]*={0,2}$/;
 /** MIME-style encoders (Ruby's `Base64.encode64`, `openssl base64`) wrap lines; the wrapping carries no data. */
 const ASCII_WHITESPACE = /[\t\n\r ]/g;
 
-/**
- * Encodes bytes as unpadded base64url.
- *
- * @example
- * ```ts
- * encodeBase64url(new Uint8Array([0xfb, 0xff])); // '-_8'
- * ```
- */
+/** Encodes bytes as unpadded base64url. */
 export function encodeBase64url(bytes: Uint8Array): string {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('encodeBase64url expects a Uint8Array');
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
@@ -34,14 +27,6 @@ export function encodeBase64url(bytes: Uint8Array): string {
  * True when `text` is well-formed base64url: the url-safe alphabet, a length that can encode whole
  * bytes, and `=` padding only when it completes a multiple of four characters. The empty string is
  * well-formed (zero bytes).
- *
- * @example
- * ```ts
- * isBase64url('YWI');   // true
- * isBase64url('YWI=');  // true
- * isBase64url('YW=');   // false: padding that does not complete a quartet
- * isBase64url('a+b/');  // false: standard alphabet
- * ```
  */
 export function isBase64url(text: string): boolean {
   if (typeof text !== 'string') throw new TypeError('isBase64url expects a string');
@@ -57,12 +42,6 @@ export function isBase64url(text: string): boolean {
  * @returns a fresh `Uint8Array` that owns its whole buffer (never a view into Node's shared Buffer pool,
  *   which WebCrypto and `structuredClone` would otherwise see in full)
  * @throws RelayError `INVALID_BASE64URL` naming `what`
- *
- * @example
- * ```ts
- * decodeBase64url('YWI', 'token-key'); // Uint8Array [0x61, 0x62]
- * decodeBase64url('YW*', 'token-key'); // throws RelayError ERR_RELAY_INVALID_BASE64URL
- * ```
  */
 export function decodeBase64url(text: string, what: string): Uint8Array {
   assertStrings(text, what, 'decodeBase64url');
@@ -72,15 +51,9 @@ export function decodeBase64url(text: string, what: string): Uint8Array {
 /**
  * Decodes base64 in either alphabet (standard `+/` or url-safe `-_`, not mixed), padded or not; ASCII
  * whitespace (line wrapping) is ignored. Meant for the encrypted claim payload, whose alphabet Persona
- * does not pin down (§8.2).
+ * does not pin down.
  *
  * @throws RelayError `INVALID_BASE64URL` naming `what`
- *
- * @example
- * ```ts
- * decodeBase64Flexible('+/8=', 'claim payload'); // Uint8Array [0xfb, 0xff]
- * decodeBase64Flexible('-_8', 'claim payload');  // the same bytes
- * ```
  */
 export function decodeBase64Flexible(text: string, what: string): Uint8Array {
   assertStrings(text, what, 'decodeBase64Flexible');

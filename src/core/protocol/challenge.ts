@@ -1,5 +1,5 @@
 /**
- * The challenge Persona MACs and the client echoes inside every token (protocol §4.2).
+ * The challenge Persona MACs and the client echoes inside every token.
  *
  * The client checks only what it needs (type, MAC present, expiry readable) and keeps the **whole**
  * object, unknown fields included: Persona verifies the echoed values against its MAC, so dropping or
@@ -11,17 +11,12 @@ import { decodeUtf8Strict, deepFreezeJson, isJsonObject, parseJsonObject, type J
 import { parseRfc3339DateTime } from './rfc3339.js';
 
 /**
- * A challenge that passed the client checks of §4.2.
- *
- * @example
- * ```ts
- * const { fields, mac, expiresAt }: DecodedChallenge = decodeChallenge(material.challenge);
- * ```
+ * A challenge that passed the client checks of {@link decodeChallenge}.
  */
 export interface DecodedChallenge {
   /** The whole parsed object, unknown fields kept, echoed into the token. Deeply frozen. */
   readonly fields: Readonly<Record<string, unknown>>;
-  /** `fields.mac`: hashed into the token input (§5.2). */
+  /** `fields.mac`: hashed into the token input. */
   readonly mac: string;
   /** `fields.expires_at`, parsed: the token is useless from then on. */
   readonly expiresAt: Date;
@@ -35,17 +30,9 @@ const MAX_CHALLENGE_LENGTH = 16 * 1024;
 /**
  * Decodes and checks the `challenge` value of a `PrivateToken` challenge or of the challenge endpoint:
  * base64url → UTF-8 → JSON object with `token_type` the integer 2, a non-empty string `mac` and an RFC 3339
- * `expires_at`. `issuer_name` and `origin_info` are deliberately not checked (§4.2 (5)).
+ * `expires_at`. `issuer_name` and `origin_info` are deliberately not checked (Persona's SDK mock uses other values).
  *
  * @throws RelayError `INVALID_CHALLENGE` naming the failing check (a base64url failure is its `cause`)
- *
- * @example
- * ```ts
- * const challenge = decodeChallenge(material.challenge);
- * challenge.mac;                       // 'bbbb…'
- * challenge.expiresAt.toISOString();   // '2026-05-18T18:00:00.000Z'
- * challenge.fields;                    // { token_type: 2, issuer_name: …, mac: … } — echo this into the token
- * ```
  */
 export function decodeChallenge(challengeB64url: string): DecodedChallenge {
   if (typeof challengeB64url !== 'string') throw new TypeError('decodeChallenge expects a string');
@@ -70,11 +57,6 @@ export function decodeChallenge(challengeB64url: string): DecodedChallenge {
  * way {@link decodeChallenge} does, and returns a frozen copy.
  *
  * @throws RelayError `INVALID_CHALLENGE` naming the failing field
- *
- * @example
- * ```ts
- * const { expiresAt } = decodeChallengeObject(JSON.parse(tokenJson).challenge);
- * ```
  */
 export function decodeChallengeObject(value: unknown): DecodedChallenge {
   if (!isJsonObject(value)) throw invalidChallenge('is not a JSON object');
@@ -84,12 +66,7 @@ export function decodeChallengeObject(value: unknown): DecodedChallenge {
 
 /**
  * True while a token built on `challenge` may still be presented: `now < expiresAt − marginMs`
- * (§6.2; the margin covers clock skew and the time the redemption takes).
- *
- * @example
- * ```ts
- * isChallengeUsable(challenge, new Date(), 5 * 60_000); // false within 5 minutes of expires_at
- * ```
+ * (the margin covers clock skew and the time the redemption takes).
  */
 export function isChallengeUsable(challenge: DecodedChallenge, now: Date, marginMs: number): boolean {
   if (!(challenge?.expiresAt instanceof Date)) throw new TypeError('isChallengeUsable expects a DecodedChallenge');

@@ -1,5 +1,5 @@
 /**
- * The claim payload returned by generate-claim (protocol §8): JSON `{claim_type, claim_result,
+ * The claim payload returned by generate-claim: JSON `{claim_type, claim_result,
  * methodology?}`, in plaintext or as one RSA-OAEP block.
  *
  * The payload is the verification result about a person, so errors name fields and sizes only, never
@@ -15,25 +15,10 @@ import { decodeBase64Flexible } from './base64url.js';
 import { decodeUtf8Strict, isJsonObject } from './json.js';
 import type { JsonObject } from './json.js';
 
-/**
- * Outcome of a claim or of one method.
- *
- * @example
- * ```ts
- * const result: ClaimResult = payload.result; // 'passed' | 'failed'
- * ```
- */
+/** Outcome of a claim or of one method. */
 export type ClaimResult = 'passed' | 'failed';
 
-/**
- * A claim payload, validated and in camelCase.
- *
- * @example
- * ```ts
- * const payload: ClaimPayload = parseClaimPayload(json);
- * // { claimType: 'age_over18_germany', result: 'passed', methodology: [{ method: 'document_selfie', result: 'passed' }] }
- * ```
- */
+/** A claim payload, validated and in camelCase. */
 export interface ClaimPayload {
   /** The evaluated claim type (checked against the relay's when `expectedClaimType` is given). */
   claimType: string;
@@ -45,14 +30,9 @@ export interface ClaimPayload {
 
 /**
  * Options of {@link readClaimPayload}.
- *
- * @example
- * ```ts
- * const options: ReadClaimPayloadOptions = { privateKey, expectedClaimType: 'age_over18_germany' };
- * ```
  */
 export interface ReadClaimPayloadOptions {
-  /** The relay's private key when it was created with a public key (§8.2); absent for plaintext relays. */
+  /** The relay's private key when it was created with a public key; absent for plaintext relays. */
   privateKey?: KeyObject;
   /** The relay's claim type; a payload for another type is rejected. */
   expectedClaimType?: string;
@@ -60,7 +40,7 @@ export interface ReadClaimPayloadOptions {
 
 /** Real payloads are a few hundred bytes (one RSA block at most); anything this large is not one. */
 const MAX_PAYLOAD_LENGTH = 64 * 1024;
-/** Persona's OAEP hash is undocumented (§8.2): SHA-256 first (the emulator's default), then SHA-1. */
+/** Persona's OAEP hash is undocumented: SHA-256 first (the emulator's default), then SHA-1. */
 const OAEP_HASHES = ['sha256', 'sha1'] as const;
 
 /** What one field must hold, and what the error says when it does not. */
@@ -86,12 +66,6 @@ const MUST_BE_ARRAY_OF_OBJECTS = 'must be an array of objects';
  * @param expectedClaimType - when given, `claim_type` must equal it
  * @throws RelayError `INVALID_CLAIM_PAYLOAD` for oversized input, bad JSON, a bad shape (the message lists
  *   the failing fields, `context.fields` too) or a claim type mismatch; the payload is never echoed
- *
- * @example
- * ```ts
- * parseClaimPayload('{"claim_type":"age_over18_germany","claim_result":"passed","methodology":[]}', 'age_over18_germany');
- * // { claimType: 'age_over18_germany', result: 'passed', methodology: [] }
- * ```
  */
 export function parseClaimPayload(json: string, expectedClaimType?: string): ClaimPayload {
   if (typeof json !== 'string') throw new TypeError('parseClaimPayload expects the payload as a string');
@@ -125,18 +99,13 @@ export function parseClaimPayload(json: string, expectedClaimType?: string): Cla
 }
 
 /**
- * Decrypts an encrypted claim payload (§8.2): one RSA-OAEP block (no label) in base64 or base64url,
+ * Decrypts an encrypted claim payload: one RSA-OAEP block (no label) in base64 or base64url,
  * padded or not. Tries OAEP with SHA-256 (MGF1-SHA-256), then SHA-1; a wrong hash fails cleanly.
  *
  * @returns the plaintext JSON, to give to {@link parseClaimPayload}
  * @throws RelayError `DECRYPTION_FAILED` when the text is not base64, its length is not the key's
  *   modulus length, or neither hash decrypts it (wrong key); `INVALID_KEY` when `privateKey` is not an
  *   RSA private key; `INVALID_CLAIM_PAYLOAD` when the plaintext is not UTF-8
- *
- * @example
- * ```ts
- * const json = decryptClaimPayload(response.claimPayload, crypto.createPrivateKey(relayPrivateKeyPem));
- * ```
  */
 export function decryptClaimPayload(ciphertext: string, privateKey: KeyObject): string {
   if (typeof ciphertext !== 'string') throw new TypeError('decryptClaimPayload expects the ciphertext as a string');
@@ -185,15 +154,7 @@ function decryptOaepWithEitherHash(block: Uint8Array, privateKey: KeyObject, key
   );
 }
 
-/**
- * Reads a `claim-payload` value: decrypts it when the relay has a private key, then parses and validates it.
- *
- * @example
- * ```ts
- * const claim = readClaimPayload(response.claimPayload, { privateKey, expectedClaimType: session.claimType });
- * if (claim.result === 'passed') grantAccess();
- * ```
- */
+/** Reads a `claim-payload` value: decrypts it when the relay has a private key, then parses and validates it. */
 export function readClaimPayload(raw: string, options: ReadClaimPayloadOptions): ClaimPayload {
   if (typeof raw !== 'string') throw new TypeError('readClaimPayload expects the payload as a string');
   if (typeof options !== 'object' || options === null) throw new TypeError('readClaimPayload expects an options object');

@@ -5,38 +5,15 @@
  * its own error code. `JSON.parse`'s messages are never forwarded, because they quote the input.
  */
 
-/**
- * A JSON object as `JSON.parse` returns it.
- *
- * @example
- * ```ts
- * const object: JsonObject = { token_type: 2 };
- * ```
- */
+/** A JSON object as `JSON.parse` returns it. */
 export type JsonObject = Record<string, unknown>;
 
-/**
- * Either the parsed object or a short description of why the text is not one.
- *
- * @example
- * ```ts
- * const result: JsonObjectResult = parseJsonObject(text);
- * if ('problem' in result) fail(result.problem);
- * ```
- */
+/** Either the parsed object or a short description of why the text is not one. */
 export type JsonObjectResult = { readonly object: JsonObject } | { readonly problem: string };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/**
- * Decodes UTF-8 strictly (malformed sequences fail instead of becoming U+FFFD).
- *
- * @example
- * ```ts
- * decodeUtf8Strict(new Uint8Array([0x7b, 0x7d])); // '{}'
- * decodeUtf8Strict(new Uint8Array([0xff]));       // undefined
- * ```
- */
+/** Decodes UTF-8 strictly (malformed sequences fail instead of becoming U+FFFD). */
 export function decodeUtf8Strict(bytes: Uint8Array): string | undefined {
   try {
     return strictUtf8.decode(bytes);
@@ -45,15 +22,7 @@ export function decodeUtf8Strict(bytes: Uint8Array): string | undefined {
   }
 }
 
-/**
- * Parses text that must hold a JSON object (not an array, `null` or a scalar).
- *
- * @example
- * ```ts
- * parseJsonObject('{"a":1}'); // { object: { a: 1 } }
- * parseJsonObject('[1]');     // { problem: 'is not a JSON object' }
- * ```
- */
+/** Parses text that must hold a JSON object (not an array, `null` or a scalar). */
 export function parseJsonObject(text: string): JsonObjectResult {
   let value: unknown;
   try {
@@ -64,16 +33,7 @@ export function parseJsonObject(text: string): JsonObjectResult {
   return isJsonObject(value) ? { object: value } : { problem: 'is not a JSON object' };
 }
 
-/**
- * True for a plain object as JSON produces it (not an array, not `null`).
- *
- * @example
- * ```ts
- * isJsonObject({});   // true
- * isJsonObject([]);   // false
- * isJsonObject(null); // false
- * ```
- */
+/** True for a plain object as JSON produces it (not an array, not `null`). */
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -81,12 +41,6 @@ export function isJsonObject(value: unknown): value is JsonObject {
 /**
  * Freezes a JSON value and everything inside it. Iterative, so deeply nested input cannot exhaust the
  * call stack.
- *
- * @example
- * ```ts
- * const challenge = deepFreezeJson({ mac: 'x', extra: { nested: [1] } });
- * Object.isFrozen(challenge.extra); // true
- * ```
  */
 export function deepFreezeJson<T>(value: T): T {
   const pending: unknown[] = [value];

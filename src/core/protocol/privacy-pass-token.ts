@@ -1,5 +1,5 @@
 /**
- * Persona's Privacy Pass token and its redemption header (protocol §5.5–§5.6).
+ * Persona's Privacy Pass token and its redemption header.
  *
  * The token is compact UTF-8 JSON `{"token_nonce","signature","key_id","challenge"}` (in that order) as
  * base64url. It is a bearer secret until spent: nothing here puts it, or any part of it, into an error.
@@ -9,14 +9,7 @@ import { decodeBase64url, encodeBase64url, isBase64url } from './base64url.js';
 import { decodeChallengeObject } from './challenge.js';
 import { decodeUtf8Strict, isJsonObject, parseJsonObject } from './json.js';
 
-/**
- * A Privacy Pass token, decoded.
- *
- * @example
- * ```ts
- * const token: PrivacyPassToken = { tokenNonce: nonce, signature, keyId: tokenKeyId, challenge: challenge.fields };
- * ```
- */
+/** A Privacy Pass token, decoded. */
 export interface PrivacyPassToken {
   /** 64 lowercase hex characters; its SHA-256 is in the signed input. */
   tokenNonce: string;
@@ -29,7 +22,7 @@ export interface PrivacyPassToken {
 }
 
 const TOKEN_NONCE_PATTERN = /^[0-9a-f]{64}$/;
-/** Signatures are k bytes for a 2048–4096-bit modulus (§5.3). */
+/** Signatures are k bytes for a 2048–4096-bit modulus. */
 const MIN_SIGNATURE_BYTES = 256;
 const MAX_SIGNATURE_BYTES = 512;
 /** A token is about 1 KB (RSA-2048) to 1.5 KB (RSA-4096); the challenge inside is bounded at 16 KiB. */
@@ -42,12 +35,6 @@ const TOKEN_KEYS = ['token_nonce', 'signature', 'key_id', 'challenge'] as const;
  *
  * @throws RelayError `INVALID_TOKEN` when a field is malformed (nonce not 64 lowercase hex, signature
  *   not 256–512 bytes, empty key id, challenge not a checked challenge object)
- *
- * @example
- * ```ts
- * const token = encodePrivacyPassToken({ tokenNonce: nonce, signature, keyId: tokenKeyId, challenge: challenge.fields });
- * token.startsWith('eyJ0b2tlbl9ub25jZSI6I'); // true
- * ```
  */
 export function encodePrivacyPassToken(token: PrivacyPassToken): string {
   if (!isJsonObject(token)) throw new TypeError('encodePrivacyPassToken expects a PrivacyPassToken object');
@@ -66,14 +53,9 @@ export function encodePrivacyPassToken(token: PrivacyPassToken): string {
 /**
  * Parses and strictly checks a token: base64url (padded or not) of a UTF-8 JSON object with exactly the
  * four members, `token_nonce` 64 lowercase hex, `signature` base64url of 256–512 bytes, `key_id` a
- * non-empty string and `challenge` an object passing the checks of §4.2.
+ * non-empty string and `challenge` an object passing the checks of {@link decodeChallengeObject}.
  *
  * @throws RelayError `INVALID_TOKEN` naming the failing field (never its value)
- *
- * @example
- * ```ts
- * const { keyId, challenge } = decodePrivacyPassToken(storedToken);
- * ```
  */
 export function decodePrivacyPassToken(text: string): PrivacyPassToken {
   if (typeof text !== 'string') throw new TypeError('decodePrivacyPassToken expects a string');
@@ -112,16 +94,11 @@ export function decodePrivacyPassToken(text: string): PrivacyPassToken {
 }
 
 /**
- * The redemption `Authorization` value: `PrivateToken token=<token>`, unquoted (§5.6). Only unpadded
+ * The redemption `Authorization` value: `PrivateToken token=<token>`, unquoted. Only unpadded
  * base64url is accepted: those characters are all HTTP `token` characters, `=` is not.
  *
  * @throws RelayError `INVALID_TOKEN` when `token` is empty, padded or not base64url (which also rules
  *   out header injection)
- *
- * @example
- * ```ts
- * headers.Authorization = formatPrivateTokenAuthorization(token); // 'PrivateToken token=eyJ0b2tl…'
- * ```
  */
 export function formatPrivateTokenAuthorization(token: string): string {
   if (typeof token !== 'string') throw new TypeError('formatPrivateTokenAuthorization expects a string');

@@ -6,7 +6,7 @@
  * grammar and the calendar first.
  */
 
-/** `full-date "T" partial-time time-offset`; `T` and `Z` are case-insensitive (RFC 3339 §5.6). */
+/** `full-date "T" partial-time time-offset`; `T` and `Z` are case-insensitive (RFC 3339, section 5.6). */
 const RFC3339_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 

@@ -1,21 +1,14 @@
 /**
- * The nonce and the 98-byte message that Persona blind-signs (protocol §5.1–§5.2).
+ * The nonce and the 98-byte message that Persona blind-signs.
  *
- * Persona deviates from RFC 9578 §6.1: it hashes *each* component (the nonce's hex text, the challenge's
+ * Persona deviates from RFC 9578, section 6.1: it hashes *each* component (the nonce's hex text, the challenge's
  * `mac` only, the key id's text) instead of using the raw nonce, a digest of the whole challenge and the
  * raw key id. A token built the RFC way does not verify at Persona.
  */
 import { createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { RelayError, RelayErrorCode } from '../errors.js';
 
-/**
- * Length in bytes of the token input: 2 (type) + 3 × 32 (SHA-256 digests).
- *
- * @example
- * ```ts
- * buildTokenInput(parts).length === TOKEN_INPUT_LENGTH; // true
- * ```
- */
+/** Length in bytes of the token input: 2 (type) + 3 × 32 (SHA-256 digests). */
 export const TOKEN_INPUT_LENGTH = 98;
 
 /** Privacy Pass token type 0x0002 (Blind RSA), big-endian. */
@@ -24,14 +17,7 @@ const NONCE_BYTES = 32;
 /** 32 bytes rendered as lowercase hex: the form hashed into the token input and sent as `token_nonce`. */
 const NONCE_PATTERN = /^[0-9a-f]{64}$/;
 
-/**
- * The three values the token input commits to, all as text exactly as sent or received.
- *
- * @example
- * ```ts
- * const parts: TokenInputParts = { nonce: generateNonce(), mac: challenge.mac, tokenKeyId: material.tokenKeyId };
- * ```
- */
+/** The three values the token input commits to, all as text exactly as sent or received. */
 export interface TokenInputParts {
   /** 64 lowercase hex characters (see {@link generateNonce}). */
   readonly nonce: string;
@@ -47,13 +33,6 @@ export interface TokenInputParts {
  *
  * @throws RelayError `INVALID_TOKEN` when `nonce` is not 64 lowercase hex characters;
  *   `INVALID_CHALLENGE` when `mac` or `tokenKeyId` is empty
- *
- * @example
- * ```ts
- * const nonce = generateNonce();
- * const input = buildTokenInput({ nonce, mac: challenge.mac, tokenKeyId: material.tokenKeyId });
- * input.length; // 98
- * ```
  */
 export function buildTokenInput({ nonce, mac, tokenKeyId }: TokenInputParts): Uint8Array {
   if (typeof nonce !== 'string' || typeof mac !== 'string' || typeof tokenKeyId !== 'string') {
@@ -81,12 +60,6 @@ export function buildTokenInput({ nonce, mac, tokenKeyId }: TokenInputParts): Ui
  * Makes a fresh token nonce: 32 bytes from a CSPRNG as 64 lowercase hex characters.
  *
  * @param randomBytes - byte source, `crypto.randomBytes` by default; injectable for deterministic tests
- *
- * @example
- * ```ts
- * generateNonce();                                 // 'e3b0c442…' (64 hex characters)
- * generateNonce((n) => new Uint8Array(n).fill(1)); // '0101…01'
- * ```
  */
 export function generateNonce(randomBytes: (n: number) => Uint8Array = cryptoRandomBytes): string {
   if (typeof randomBytes !== 'function') throw new TypeError('generateNonce expects a function returning bytes');

@@ -1,5 +1,5 @@
 /**
- * `WWW-Authenticate` parsing (RFC 9110 §11 with the refinements of protocol §4.3).
+ * `WWW-Authenticate` parsing (RFC 9110, section 11, with the refinements of Persona's Relay protocol).
  *
  * The parser is a single forward scan: every character is looked at a bounded number of times, so any
  * input (hostile or broken) is handled in linear time. It never throws on a string: a challenge it
@@ -8,15 +8,7 @@
  */
 import { RelayError, RelayErrorCode } from '../errors.js';
 
-/**
- * One challenge of a `WWW-Authenticate` field.
- *
- * @example
- * ```ts
- * const [basic]: AuthChallenge[] = parseAuthenticateHeader('Basic realm="x"');
- * basic.params.realm; // 'x'
- * ```
- */
+/** One challenge of a `WWW-Authenticate` field. */
 export interface AuthChallenge {
   /** The auth scheme, lower-cased (schemes are case-insensitive). */
   scheme: string;
@@ -25,7 +17,7 @@ export interface AuthChallenge {
   /** The token68 form (`Basic dXNlcjpwYXNz`), when the challenge uses it instead of parameters. */
   token68?: string;
   /**
-   * Set when the challenge must not be used: a repeated parameter (§4.3 rule 6), an unterminated quoted
+   * Set when the challenge must not be used: a repeated parameter, an unterminated quoted
    * string, stray text. Names the problem, never a parameter value.
    */
   invalidReason?: string;
@@ -37,11 +29,11 @@ export interface AuthChallenge {
  * from Persona's challenge endpoint (`PersonaApi.requestChallenge`).
  */
 export interface ChallengeMaterial {
-  /** base64url of the challenge JSON (§4.2). */
+  /** base64url of the challenge JSON. */
   readonly challenge: string;
-  /** base64url of the DER SubjectPublicKeyInfo of the blind-signing key (§5.4). */
+  /** base64url of the DER SubjectPublicKeyInfo of the blind-signing key. */
   readonly tokenKey: string;
-  /** Opaque key identifier, used verbatim (§5.4). */
+  /** Opaque key identifier, used verbatim. */
   readonly tokenKeyId: string;
 }
 
@@ -57,9 +49,9 @@ const MAX_NAME_IN_REASON = 40;
  *
  * - Scheme and parameter names are lower-cased.
  * - Values may be tokens or quoted strings (`\x` stands for `x`); leniently, an unquoted value runs to
- *   the next comma or space, so unquoted padded base64url is accepted (§4.3 rule 7).
+ *   the next comma or space, so unquoted padded base64url is accepted.
  * - After a comma, a name followed by `=` continues the current challenge; any other name starts a new
- *   one (§4.3 rule 4).
+ *   one.
  * - A challenge that repeats a parameter, or contains text the grammar does not allow, is returned with
  *   `invalidReason` set.
  *
@@ -79,18 +71,11 @@ export function parseAuthenticateHeader(header: string): AuthChallenge[] {
 
 /**
  * Finds the first `PrivateToken` challenge that has `challenge`, `token-key` and `token-key-id`
- * (non-empty) and repeats no parameter (§4.3 rule 6). Other schemes and unknown parameters
+ * (non-empty) and repeats no parameter. Other schemes and unknown parameters
  * (`max-age`, …) are ignored. The values are returned verbatim; decoding them is the caller's next step.
  *
  * @throws RelayError `INVALID_CHALLENGE` when there is no usable `PrivateToken` challenge; the message
  *   and `context.problems` say why (missing or repeated parameter names, never values)
- *
- * @example
- * ```ts
- * const { challenge, tokenKey, tokenKeyId } = findPrivateTokenChallenge(
- *   'PrivateToken challenge="eyJ0…", token-key="MIIB…", token-key-id="5f1c…"',
- * );
- * ```
  */
 export function findPrivateTokenChallenge(header: string): ChallengeMaterial {
   if (typeof header !== 'string') throw new TypeError('findPrivateTokenChallenge expects a string');
@@ -124,9 +109,9 @@ function describeMissingParams(challenge: AuthChallenge): string | undefined {
   return missing.length === 0 ? undefined : `missing parameter(s) ${missing.join(', ')}`;
 }
 
-/** Character codes of `tchar` (RFC 9110 §5.6.2) beyond letters and digits. */
+/** Character codes of `tchar` (RFC 9110, section 5.6.2) beyond letters and digits. */
 const TOKEN_SYMBOLS = codesOf("!#$%&'*+-.^_`|~");
-/** Character codes of `token68` (RFC 9110 §11.2) beyond letters and digits; `=` padding is handled apart. */
+/** Character codes of `token68` (RFC 9110, section 11.2) beyond letters and digits; `=` padding is handled apart. */
 const TOKEN68_SYMBOLS = codesOf('-._~+/');
 
 function codesOf(chars: string): ReadonlySet<number> {
@@ -279,7 +264,7 @@ class ChallengeListParser {
     return undefined;
   }
 
-  /** Lenient (§4.3 rule 7): anything up to the next comma or whitespace, so `abc==` is accepted. */
+  /** Lenient: anything up to the next comma or whitespace, so `abc==` is accepted. */
   private readUnquotedValue(): string | undefined {
     const start = this.pos;
     while (this.pos < this.text.length && this.text[this.pos] !== ',' && !isWhitespace(this.text[this.pos])) {

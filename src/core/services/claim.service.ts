@@ -80,7 +80,7 @@ interface Flight {
 }
 
 /**
- * Reads claims from Persona exactly once per session (design.md §5):
+ * Reads claims from Persona exactly once per session:
  *
  * 1. one pass is reserved and the idempotency record (new UUIDv4 key, pass,
  *    session) is committed **before** the first request to Persona;
@@ -381,7 +381,11 @@ export class ClaimService {
     return toClaimResult(claim!);
   }
 
-  /** Applies design.md §5 rules 4–6 to a failed redemption. */
+  /**
+   * Acts on a failed redemption: an ambiguous outcome, or a final one after an attempt that may have been
+   * processed, keeps the record PENDING with its key and pass; any other failure is recorded as final, and when
+   * Persona rejected the pass the caller starts over with another pass and key.
+   */
   private async onRedemptionError(
     session: RelaySessionRecord,
     record: RedemptionRecord,

@@ -79,12 +79,6 @@ const MAX_CONCURRENT_ISSUANCES = 8;
  * Issues Privacy Passes: challenge → 98-byte token input → blind → Persona
  * signs blindly with the API key (the only identified, billed call) →
  * finalize (unblind and verify) → the token, stored sealed with its expiry.
- *
- * @example
- * ```ts
- * const pass = await passes.issue({ claimType: 'age_over18_verified', environment: 'sandbox' });
- * console.log(pass.id, pass.expiresAt);
- * ```
  */
 export class PrivacyPassService {
   /** Issuances started in this process for a session, so its redemption can wait for them. */
@@ -200,7 +194,7 @@ export class PrivacyPassService {
     await this.issuing.get(sessionId);
   }
 
-  /** Challenge material per `challengeSource` (protocol §3.3). */
+  /** Challenge material per `challengeSource`. */
   private async fetchChallenge(request: IssueRequest): Promise<ChallengeMaterial> {
     const source = this.deps.options.challengeSource;
     if (request.relay && source !== 'endpoint') {
@@ -226,7 +220,7 @@ export class PrivacyPassService {
     try {
       probe = await this.deps.api.probeChallenge({ relayToken: relay.relayToken, relaySecret: relay.relaySecret }, { signal });
     } catch (error) {
-      // In `auto` mode any probe failure (a broken connection, an oversized answer) falls back to the endpoint (§3.3).
+      // In `auto` mode any probe failure (a broken connection, an oversized answer) falls back to the endpoint.
       if (source === 'relay' || isRelayError(error, RelayErrorCode.ABORTED)) throw error;
       this.deps.logger.debug('relay probe failed; using the challenge endpoint', describeError(error));
       return undefined;

@@ -2,7 +2,7 @@ import { RelayError, RelayErrorCode, isRelayError } from '../errors.js';
 import { PersonaApiError, classifyPersonaFailure } from '../persona/index.js';
 import type { PassOutcome, SessionState } from '../storage/index.js';
 
-/** What a failed redemption means for its record, its pass and the caller (design.md §5 rules 4–6). */
+/** What a failed redemption means for its record, its pass and the caller. */
 export type RedemptionFailureVerdict =
   /** Not about this record (its outcome is already settled, e.g. UNKNOWN): pass the error on. */
   | { readonly kind: 'rethrow' }
@@ -37,7 +37,7 @@ export function classifyRedemptionFailure(error: unknown): RedemptionFailureVerd
       // Spent, expired or invalid.
       return { kind: 'pass-rejected', failure, passOutcome: 'unusable' };
     case 403:
-      // Checked after the pass (protocol §10.5 step 13), and a 403 never spends it.
+      // Checked after the pass, and a 403 never spends it.
       if (error.personaCode === 'relay_expired') {
         return {
           kind: 'final',

@@ -57,18 +57,6 @@ export interface RelayServices {
 /**
  * Wires the framework-free core. NestJS's `RelayModule` and the Express,
  * Fastify and `node:http` adapters all build on this.
- *
- * @example
- * ```ts
- * import { createMemoryStorage, createRelayServices, resolveRelayOptions } from 'persona-relay';
- *
- * const services = createRelayServices({
- *   options: resolveRelayOptions({ apiKey: process.env.PERSONA_API_KEY, storageKey: process.env.RELAY_STORAGE_KEY }),
- *   storage: createMemoryStorage(),
- * });
- * await services.start();
- * const session = await services.sessions.create('user-42');
- * ```
  */
 export function createRelayServices(init: RelayServicesInit): RelayServices {
   const { options, storage } = init;

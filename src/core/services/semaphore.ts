@@ -1,12 +1,4 @@
-/**
- * Limits how many async operations run at once; the rest wait in FIFO order.
- *
- * @example
- * ```ts
- * const limit = new Semaphore(8);
- * await Promise.all(jobs.map((job) => limit.run(job)));
- * ```
- */
+/** Limits how many async operations run at once; the rest wait in FIFO order. */
 export class Semaphore {
   private active = 0;
   private readonly waiting: Array<() => void> = [];

@@ -171,7 +171,7 @@ export type PassOutcome =
   /** Persona rejected it (401) or its fate is uncertain: never presented again. */
   | 'unusable';
 
-/** Crash-safe redemption records (design.md section 5). */
+/** Crash-safe redemption records: one live redemption per session, committed before Persona is called. */
 export interface RedemptionStore {
   /**
    * In ONE transaction: if the session has a PENDING or SUCCEEDED redemption,

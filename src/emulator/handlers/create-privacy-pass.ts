@@ -1,4 +1,4 @@
-/** `POST /api/v1/privacy-passes` (protocol §3.4; checks of §10.5 "Create Privacy Pass"): blind signing. */
+/** `POST /api/v1/privacy-passes`: blind signing. */
 import { bodyObject, type ApiRequest, type EmulatorContext } from '../context.js';
 import { fromBase64Url, toBase64Url } from '../encoding.js';
 import { readRequiredStrings, spellingNormalized } from '../fields.js';

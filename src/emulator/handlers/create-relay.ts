@@ -1,4 +1,4 @@
-/** `POST /api/privacy/v1/relays` (protocol §3.1; checks of §10.5 "Create relay"). */
+/** `POST /api/privacy/v1/relays`: creates a relay. */
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { bodyObject, type ApiRequest, type EmulatorContext } from '../context.js';
 import { randomAlphanumeric } from '../encoding.js';

@@ -1,6 +1,6 @@
 /**
- * `POST /api/privacy/v1/relays/{relay-token}/generate-claim` (protocol §3.3, §3.5; checks of §10.5 "Generate
- * claim"): the 401 challenge path and the redemption of a Privacy Pass.
+ * `POST /api/privacy/v1/relays/{relay-token}/generate-claim`: the 401 challenge path and the redemption of a
+ * Privacy Pass.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { wwwAuthenticateHeader, ORIGIN_INFO } from '../challenge.js';
@@ -13,7 +13,7 @@ import { buildTokenInput, decodePresentedToken, privateTokenFromAuthorization } 
 import { success } from './common.js';
 import { idempotencyKeyOf, runIdempotently } from './idempotent.js';
 
-/** Claim types whose payload omits `methodology` (protocol §8.1, §10.6). */
+/** Claim types whose payload omits `methodology`. */
 const CLAIM_TYPES_WITHOUT_METHODOLOGY = new Set([
   'age_over18_france',
   'age_over18_italy',
@@ -105,7 +105,7 @@ function redeem(context: EmulatorContext, request: ApiRequest, relay: Relay, tok
   return success(request, { 'claim-payload': claimPayload, 'token-consumed': consumed });
 }
 
-/** A 401 carrying a fresh challenge for the relay's claim type and environment (§10.3). */
+/** A 401 carrying a fresh challenge for the relay's claim type and environment. */
 function unauthorized(context: EmulatorContext, relay: Relay, code: ErrorCode, details: string): EmulatorResponse {
   // The relay's key was made when the relay was created, so this lookup cannot miss.
   const key = context.keys.get(relay.environment, relay.claimType);

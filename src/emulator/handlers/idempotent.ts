@@ -1,5 +1,5 @@
 /**
- * Runs an endpoint's core under the idempotency layer (protocol §7.2, §10.5). The `delay` fault waits right after
+ * Runs an endpoint's core under the idempotency layer. The `delay` fault waits right after
  * the key is marked in flight, which is how tests observe 409 `idempotency_key_in_use`.
  */
 import type { ApiRequest, EmulatorContext } from '../context.js';

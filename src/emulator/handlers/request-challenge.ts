@@ -1,4 +1,4 @@
-/** `POST /api/privacy/v1/relays/challenge` (protocol §3.2; checks of §10.5 "Request challenge"). */
+/** `POST /api/privacy/v1/relays/challenge`: challenge material for a claim type. */
 import { bodyObject, type ApiRequest, type EmulatorContext } from '../context.js';
 import { toBase64Url } from '../encoding.js';
 import { readClaimType, readSandboxFlag } from '../fields.js';

@@ -1,5 +1,5 @@
 /**
- * `GET /relay?relay-session-access-token=…&theme=…` (protocol §10.8): the hosted-flow page. It runs the same panel
+ * `GET /relay?relay-session-access-token=…&theme=…`: the hosted-flow page. It runs the same panel
  * as `/widget.js` and, like Persona, refuses requests that carry a `Referer` (links must use
  * `rel="noopener noreferrer"`).
  */

@@ -1,5 +1,5 @@
 /**
- * `GET /widget.js` (protocol §10.8): a classic script defining `window.Relay`, shaped like Persona's
+ * `GET /widget.js`: a classic script defining `window.Relay`, shaped like Persona's
  * `@persona/relay` widget, with two buttons instead of a verification. It posts the chosen outcome to the control
  * API on its own origin; the page embedding it never learns the outcome.
  *

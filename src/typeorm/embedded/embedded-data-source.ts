@@ -22,11 +22,6 @@ export interface EmbeddedDataSourceOptions {
  * PGlite database instead of a PostgreSQL server (see `pglite-pg-driver.ts`
  * for how transactions are kept apart on PGlite's single session).
  * `synchronize` stays off: the schema comes from migrations.
- *
- * @example
- * ```ts
- * const dataSource = new DataSource({ ...embeddedDataSourceOptions({ entities }), migrationsRun: true });
- * ```
  */
 export function embeddedDataSourceOptions(options: EmbeddedDataSourceOptions): PostgresDataSourceOptions {
   return {

@@ -7,17 +7,6 @@ export type ReleaseLock = () => void;
  * The holder keeps it from `acquire()` until it calls the returned release,
  * however many `await`s lie in between: this is what lets one PGlite session
  * be owned by a whole transaction, from BEGIN to COMMIT or ROLLBACK.
- *
- * @example
- * ```ts
- * const lock = new FifoLock();
- * const release = await lock.acquire();
- * try {
- *   await useTheResource();
- * } finally {
- *   release();
- * }
- * ```
  */
 export class FifoLock {
   #held = false;

@@ -219,11 +219,6 @@ export class PglitePool extends EventEmitter {
  * The `pg` stand-in for one PGlite data directory: pass it as the `driver`
  * option of a TypeORM `postgres` data source. Each pool TypeORM creates from
  * it opens that directory (`'memory://'` for a throwaway database).
- *
- * @example
- * ```ts
- * const dataSource = new DataSource({ type: 'postgres', driver: pglitePgDriver('memory://'), entities });
- * ```
  */
 export function pglitePgDriver(dataDir: string): PgDriverModule {
   return {

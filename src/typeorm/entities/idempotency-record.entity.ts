@@ -10,11 +10,6 @@ import { RelaySecret } from './relay-secret.entity.js';
  * The partial unique indexes are the database's own guarantee of "one live
  * redemption per session" and "one redemption per pass", whatever the number
  * of app instances racing.
- *
- * @example
- * ```ts
- * const stuck = await dataSource.getRepository(IdempotencyRecord).findBy({ state: 'UNKNOWN' });
- * ```
  */
 @Entity({ name: 'persona_relay_idempotency_record' })
 @Check('CHK_persona_relay_idempotency_record_state', `"state" IN ('PENDING', 'SUCCEEDED', 'FAILED_FINAL', 'UNKNOWN')`)

@@ -6,11 +6,6 @@ import { RelaySecret } from './relay-secret.entity.js';
 /**
  * A Privacy Pass issued ahead of its redemption (the token sealed), with its
  * reservation state: AVAILABLE → RESERVED → CONSUMED | EXPIRED | UNUSABLE.
- *
- * @example
- * ```ts
- * const spare = await dataSource.getRepository(PreIssuedToken).countBy({ state: 'AVAILABLE' });
- * ```
  */
 @Entity({ name: 'persona_relay_pre_issued_token' })
 @Check('CHK_persona_relay_pre_issued_token_environment', `"environment" IN ('production', 'sandbox')`)

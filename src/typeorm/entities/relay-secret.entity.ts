@@ -4,13 +4,8 @@ import type { RelaySessionRecord, SessionState } from '../../core/storage/ports.
 
 /**
  * A relay session: who created it, for which claim, and Persona's relay token,
- * relay secret and payload key, all sealed (design.md section 5 calls this
- * table RelaySecret). Rows are written by the storage, never by hand.
- *
- * @example
- * ```ts
- * const open = await dataSource.getRepository(RelaySecret).countBy({ state: 'open' });
- * ```
+ * relay secret and payload key, all sealed (hence the name RelaySecret). Rows
+ * are written by the storage, never by hand.
  */
 @Entity({ name: 'persona_relay_relay_secret' })
 @Check('CHK_persona_relay_relay_secret_environment', `"environment" IN ('production', 'sandbox')`)

@@ -5,11 +5,6 @@ import { RelaySecret } from './relay-secret.entity.js';
 /**
  * A claim read from Persona and validated, owned by a subject: at most one per
  * session (the session id is the primary key).
- *
- * @example
- * ```ts
- * const claims = await dataSource.getRepository(VerifiedClaim).findBy({ subject: 'user-42' });
- * ```
  */
 @Entity({ name: 'persona_relay_verified_claim' })
 @Check('CHK_persona_relay_verified_claim_result', `"result" IN ('passed', 'failed')`)

@@ -8,13 +8,6 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Hand-written, so that the SQL is reviewed and never depends on the TypeORM
  * version generating it; a test checks it against the entities. Tables go
  * into the connection's current schema (`search_path`).
- *
- * @example
- * ```ts
- * const dataSource = new DataSource({ type: 'postgres', url, entities: RELAY_ENTITIES, migrations: [RelayInitialSchema1767225600000] });
- * await dataSource.initialize();
- * await dataSource.runMigrations(); // `undoLastMigration()` drops the tables again
- * ```
  */
 export class RelayInitialSchema1767225600000 implements MigrationInterface {
   readonly name = 'RelayInitialSchema1767225600000';

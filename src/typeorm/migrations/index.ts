@@ -2,12 +2,5 @@ import { RelayInitialSchema1767225600000 } from './1767225600000-relay-initial-s
 
 export { RelayInitialSchema1767225600000 };
 
-/**
- * Every migration of persona-relay, oldest first, for a `DataSource`'s `migrations`.
- *
- * @example
- * ```ts
- * new DataSource({ type: 'postgres', url, entities: RELAY_ENTITIES, migrations: RELAY_MIGRATIONS });
- * ```
- */
+/** Every migration of persona-relay, oldest first, for a `DataSource`'s `migrations`. */
 export const RELAY_MIGRATIONS = [RelayInitialSchema1767225600000];

@@ -16,13 +16,6 @@ import { createTypeOrmSessionStore } from './typeorm-session-store.js';
  * instances on one PostgreSQL database. Failures reject with a RelayError
  * `ERR_RELAY_STORAGE` whose `cause` is the database error. The data source
  * stays the caller's: `close()` leaves it open, destroy it yourself.
- *
- * @example
- * ```ts
- * const dataSource = await createRelayDataSource({ databaseUrl: process.env.DATABASE_URL }).initialize();
- * const storage = createTypeOrmStorage(dataSource);
- * await storage.ping();
- * ```
  */
 export function createTypeOrmStorage(dataSource: DataSource): RelayStorage {
   const tables = relayTables(dataSource);

@@ -1,5 +1,5 @@
 /**
- * Redemption (design.md §5), end to end against the emulator over HTTP, on
+ * Redemption, end to end against the emulator over HTTP, on
  * every storage backend: stored answers, refunded passes, not-ready and
  * expired relays, ownership, one request for concurrent callers, a new pass
  * and key after a 401, retries of ambiguous outcomes with the same key,

@@ -1,5 +1,5 @@
 /**
- * Two app instances on one PostgreSQL (design.md §5 rule 8): two data
+ * Two app instances on one PostgreSQL: two data
  * sources, two service graphs, racing the same sessions' claims. Exactly one
  * pass is redeemed per session, none is bought twice, and both instances give
  * the same answer.

@@ -102,14 +102,7 @@ async function expectStorageError(promise: Promise<unknown>): Promise<void> {
   expect(isRelayError(error, RelayErrorCode.STORAGE), `expected a storage RelayError, got ${String(error)}`).toBe(true);
 }
 
-/**
- * Registers the contract tests for one implementation.
- *
- * @example
- * ```ts
- * describeStorageContract('memory', async () => ({ fresh: async () => inspectedMemoryStorage(), dispose: async () => {} }));
- * ```
- */
+/** Registers the contract tests for one implementation. */
 export function describeStorageContract(name: string, open: () => Promise<StorageFixture>): void {
   describe(`RelayStorage contract: ${name}`, () => {
     let fixture: StorageFixture;

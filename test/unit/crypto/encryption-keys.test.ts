@@ -51,7 +51,7 @@ describe('EncryptionKeySupply with real keys', () => {
       const publicKey = createPublicKey(publicKeyPem);
       expect(publicKey.asymmetricKeyType).toBe('rsa');
       expect(publicKey.asymmetricKeyDetails).toMatchObject({ modulusLength: 2048, publicExponent: 65537n });
-      // The pair works for the claim payload scheme (RSA-OAEP SHA-256, protocol §8.2).
+      // The pair works for the claim payload scheme (RSA-OAEP SHA-256).
       const oaep = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' };
       const ciphertext = publicEncrypt({ key: publicKey, ...oaep }, Buffer.from('{"claim_result":"passed"}'));
       expect(privateDecrypt({ key: createPrivateKey(privateKeyPem), ...oaep }, ciphertext).toString()).toBe('{"claim_result":"passed"}');

@@ -21,7 +21,7 @@ describe('backoffDelayMs', () => {
 });
 
 describe('DEFAULT_RETRY_POLICY', () => {
-  it('matches protocol §7.4', () => {
+  it('matches the documented retry defaults', () => {
     expect(DEFAULT_RETRY_POLICY).toEqual({
       maxRetries: 3,
       baseDelayMs: 200,

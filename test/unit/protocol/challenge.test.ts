@@ -9,7 +9,7 @@ import {
 } from '../../../src/core/protocol/challenge.js';
 import { expectRelayError } from './relay-error-assertions.js';
 
-/** §4.2 vector: 218 bytes of compact JSON with mac = "b" × 64. */
+/** Persona's challenge vector: 218 bytes of compact JSON with mac = "b" × 64. */
 const VECTOR =
   'eyJ0b2tlbl90eXBlIjoyLCJpc3N1ZXJfbmFtZSI6IndpdGhwZXJzb25hLmNvbS9hcGkvdjEvcHJpdmFjeS1wYXNzZXMiLCJvcmlnaW5faW5mbyI6Ii9hcGkvcHJpdmFjeS92MS9yZWxheXMiLCJleHBpcmVzX2F0IjoiMjAyNi0wNS0xOFQxODowMDowMFoiLCJtYWMiOiJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiIn0';
 const VECTOR_FIELDS = {
@@ -24,7 +24,7 @@ const encodeJsonText = (text: string) => encodeBase64url(Buffer.from(text, 'utf8
 const encodeJson = (value: unknown) => encodeJsonText(JSON.stringify(value));
 
 describe('decodeChallenge', () => {
-  it('decodes the §4.2 vector', () => {
+  it('decodes the challenge vector', () => {
     expect(VECTOR).toHaveLength(291);
     expect(Buffer.from(VECTOR, 'base64url')).toHaveLength(218);
     const challenge = decodeChallenge(VECTOR);
@@ -52,7 +52,7 @@ describe('decodeChallenge', () => {
     expect(Object.isFrozen((challenge.fields['extra'] as { nested: unknown[] }).nested)).toBe(true);
   });
 
-  it('does not check issuer_name or origin_info (§4.2 (5))', () => {
+  it('does not check issuer_name or origin_info', () => {
     const fields = { ...VECTOR_FIELDS, issuer_name: 'mock issuer', origin_info: 42 };
     expect(decodeChallenge(encodeJson(fields)).fields).toEqual(fields);
     const { issuer_name: _issuer, origin_info: _origin, ...minimal } = VECTOR_FIELDS;

@@ -15,7 +15,7 @@ const WITH_METHODS = JSON.stringify({
 });
 
 describe('parseClaimPayload', () => {
-  it('parses the §3.5 example', () => {
+  it('parses the documented generate-claim example', () => {
     expect(parseClaimPayload(PAYLOAD, 'age_over18_germany')).toEqual({
       claimType: 'age_over18_germany',
       result: 'passed',
@@ -216,7 +216,7 @@ describe('decryptClaimPayload', () => {
     }
   }
 
-  it('produces the §8.2 ciphertext lengths (344 / 512 base64 characters)', () => {
+  it('produces ciphertexts of 344 / 512 base64 characters for 2048 / 3072-bit keys', () => {
     expect(encrypt(keys[2048].publicKey, PAYLOAD, 'sha256').toString('base64')).toHaveLength(344);
     expect(encrypt(keys[3072].publicKey, PAYLOAD, 'sha256').toString('base64')).toHaveLength(512);
   });

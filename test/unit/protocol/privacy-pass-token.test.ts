@@ -32,7 +32,7 @@ const validMembers = () => ({
 });
 
 describe('encodePrivacyPassToken', () => {
-  it('produces compact JSON in the §5.5 key order, challenge echoed as an object', () => {
+  it('produces compact JSON in key order (token_nonce, signature, key_id, challenge), challenge echoed as an object', () => {
     const encoded = encodePrivacyPassToken(token);
     expect(encoded.startsWith('eyJ0b2tlbl9ub25jZSI6I')).toBe(true);
     expect(encoded).not.toContain('=');

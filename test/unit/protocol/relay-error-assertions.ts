@@ -6,11 +6,6 @@ import { RelayError, type RelayErrorCodeValue } from '../../../src/core/errors.j
 
 /**
  * Runs `action`, asserts it throws a {@link RelayError} with `code`, and returns the error.
- *
- * @example
- * ```ts
- * const error = expectRelayError(() => decodeChallenge('*'), RelayErrorCode.INVALID_CHALLENGE);
- * ```
  */
 export function expectRelayError(action: () => unknown, code: RelayErrorCodeValue): RelayError {
   let thrown: unknown;
@@ -28,11 +23,6 @@ export function expectRelayError(action: () => unknown, code: RelayErrorCodeValu
 /**
  * Asserts that `secret` appears neither in the error's message nor in its JSON-serialised context or cause
  * message.
- *
- * @example
- * ```ts
- * expectNoSecretIn(error, apiKey);
- * ```
  */
 export function expectNoSecretIn(error: RelayError, secret: string): void {
   expect(error.message).not.toContain(secret);

@@ -6,7 +6,7 @@ import { expectRelayError } from './relay-error-assertions.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
-/** §5.2 vector (Persona's Go `crypto_test.go` constants). */
+/** Token input vector (Persona's Go `crypto_test.go` constants). */
 const NONCE = 'a'.repeat(64);
 const MAC = 'b'.repeat(64);
 const KEY_ID_65 = 'c'.repeat(65);
@@ -15,13 +15,13 @@ const EXPECTED_65 =
 const LAST_BLOCK_KEY_ID_64 = '52b6419d27bd7f547cee3b92f8c17a908b8a49601ecbec161e5030de1dfe9e0a';
 
 describe('buildTokenInput', () => {
-  it('matches the §5.2 vector with key id "c" × 65', () => {
+  it('matches the vector with key id "c" × 65', () => {
     const input = buildTokenInput({ nonce: NONCE, mac: MAC, tokenKeyId: KEY_ID_65 });
     expect(input).toHaveLength(TOKEN_INPUT_LENGTH);
     expect(hex(input)).toBe(EXPECTED_65);
   });
 
-  it('matches the §5.2 vector with key id "c" × 64', () => {
+  it('matches the vector with key id "c" × 64', () => {
     const input = buildTokenInput({ nonce: NONCE, mac: MAC, tokenKeyId: 'c'.repeat(64) });
     expect(hex(input)).toBe(EXPECTED_65.slice(0, 2 * 66) + LAST_BLOCK_KEY_ID_64);
   });

@@ -12,7 +12,7 @@ const CHALLENGE =
 const TOKEN_KEY = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA';
 const TOKEN_KEY_ID = '5f1c'.repeat(16);
 const EXPECTED = { challenge: CHALLENGE, tokenKey: TOKEN_KEY, tokenKeyId: TOKEN_KEY_ID };
-/** What the emulator emits (§4.3): this order, quoted, unpadded. */
+/** What the emulator emits: this order, quoted, unpadded. */
 const EMULATOR_HEADER = `PrivateToken challenge="${CHALLENGE}", token-key="${TOKEN_KEY}", token-key-id="${TOKEN_KEY_ID}"`;
 
 function params(challenge: AuthChallenge): Record<string, string> {
@@ -195,7 +195,7 @@ describe('findPrivateTokenChallenge', () => {
     expect(findPrivateTokenChallenge(EMULATOR_HEADER)).toEqual(EXPECTED);
   });
 
-  it('reads the §4.3 example (lower-case scheme, unquoted value, no space after a comma, max-age ignored)', () => {
+  it('reads the documented example (lower-case scheme, unquoted value, no space after a comma, max-age ignored)', () => {
     const header =
       'Basic realm="x", privatetoken challenge=eyJ0…,token-key="MIIB…", token-key-id="5f1c…", max-age=3600';
     expect(findPrivateTokenChallenge(header)).toEqual({ challenge: 'eyJ0…', tokenKey: 'MIIB…', tokenKeyId: '5f1c…' });

@@ -3,14 +3,7 @@
  * I2OSP), and the modular inverse the native engine needs.
  */
 
-/**
- * OS2IP: reads unsigned big-endian bytes as an integer (empty → 0n).
- *
- * @example
- * ```ts
- * bytesToBigInt(Uint8Array.of(0x01, 0x00)); // 256n
- * ```
- */
+/** OS2IP: reads unsigned big-endian bytes as an integer (empty → 0n). */
 export function bytesToBigInt(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
   return BigInt('0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex'));
@@ -21,11 +14,6 @@ export function bytesToBigInt(bytes: Uint8Array): bigint {
  * into a fresh buffer of its own (never Node's shared Buffer pool).
  *
  * @throws RangeError when the value is negative or does not fit
- *
- * @example
- * ```ts
- * bigIntToBytes(256n, 3); // Uint8Array [0, 1, 0]
- * ```
  */
 export function bigIntToBytes(value: bigint, length: number): Uint8Array {
   if (value < 0n) throw new RangeError('cannot encode a negative integer');
@@ -41,12 +29,6 @@ export function bigIntToBytes(value: bigint, length: number): Uint8Array {
  * The inverse of `value` modulo `modulus`, or `undefined` when they share a
  * factor. Plain extended Euclid on BigInt: about 0.3 ms at 2048 bits and 1 ms
  * at 4096 bits on the reference machine, cheap enough for the event loop.
- *
- * @example
- * ```ts
- * modInverse(3n, 11n); // 4n, since 3·4 = 12 ≡ 1 (mod 11)
- * modInverse(6n, 9n);  // undefined
- * ```
  */
 export function modInverse(value: bigint, modulus: bigint): bigint | undefined {
   let remainder = modulus;

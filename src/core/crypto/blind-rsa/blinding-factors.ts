@@ -24,11 +24,6 @@ export interface BlindingFactor {
  * Returns `undefined` when some value is not invertible (it shares a factor
  * with the modulus), which for an RSA modulus and random values never happens
  * in practice.
- *
- * @example
- * ```ts
- * const [a, b] = batchModInverse([3n, 5n], 7n)!; // 5n (3·5 ≡ 1), 3n (5·3 ≡ 1)
- * ```
  */
 export function batchModInverse(values: readonly bigint[], modulus: bigint): bigint[] | undefined {
   if (values.length === 0) return [];

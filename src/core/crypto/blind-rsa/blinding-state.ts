@@ -5,11 +5,6 @@ import type { TokenKey } from './token-key.js';
 
 /**
  * What `finalize` needs. Internal: engines read it through {@link readBlindingState}.
- *
- * @example
- * ```ts
- * const contents: BlindingStateContents = { key, message, inverse };
- * ```
  */
 export interface BlindingStateContents {
   readonly key: TokenKey;
@@ -27,12 +22,6 @@ let read: (state: BlindingState) => BlindingStateContents;
  * token key, the message and the blinding inverse, in memory only: the
  * contents live in a private field, so neither `JSON.stringify` nor
  * `util.inspect` shows them. States are interchangeable between engines.
- *
- * @example
- * ```ts
- * const { blindedMessage, state } = await engine.blind(key.spki, tokenInput);
- * const signature = await engine.finalize(state, blindSignature);
- * ```
  */
 export class BlindingState {
   readonly #contents: BlindingStateContents;
@@ -49,11 +38,6 @@ export class BlindingState {
 
 /**
  * Wraps finalize's inputs into an opaque {@link BlindingState}.
- *
- * @example
- * ```ts
- * const state = createBlindingState({ key, message, inverse });
- * ```
  */
 export function createBlindingState(contents: BlindingStateContents): BlindingState {
   return construct(contents);
@@ -63,11 +47,6 @@ export function createBlindingState(contents: BlindingStateContents): BlindingSt
  * Unwraps a {@link BlindingState}.
  *
  * @throws TypeError when `state` did not come from an engine's `blind`
- *
- * @example
- * ```ts
- * const { key, message, inverse } = readBlindingState(state);
- * ```
  */
 export function readBlindingState(state: unknown): BlindingStateContents {
   if (!(state instanceof BlindingState)) throw new TypeError('finalize expects the state returned by blind()');

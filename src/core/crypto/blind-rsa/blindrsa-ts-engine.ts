@@ -20,11 +20,6 @@ const ENGINE_NAME = 'blindrsa-ts';
 
 /**
  * Options for {@link BlindRsaTsEngine}.
- *
- * @example
- * ```ts
- * const options: BlindRsaTsEngineOptions = { workers: 4 };
- * ```
  */
 export interface BlindRsaTsEngineOptions {
   /**
@@ -54,14 +49,6 @@ type FailureReply = { ok: false; phase: 'key' | 'blind' | 'finalize'; reason: st
  * key (once per key), copies buffers and runs the final native signature check.
  * Each worker imports a token key into WebCrypto once and caches it. Every
  * signature is verified twice: by the library (WebCrypto) and by node:crypto.
- *
- * @example
- * ```ts
- * const engine = new BlindRsaTsEngine({ workers: 2 });
- * const { blindedMessage, state } = await engine.blind(tokenKeySpki, tokenInput);
- * const signature = await engine.finalize(state, blindSignatureFromPersona);
- * await engine.close();
- * ```
  */
 export class BlindRsaTsEngine implements BlindRsaEngine {
   readonly name = ENGINE_NAME;

@@ -6,14 +6,7 @@
  * and leniency here would let two different byte strings name the same key.
  */
 
-/**
- * Universal tags used by SubjectPublicKeyInfo and RSAPublicKey.
- *
- * @example
- * ```ts
- * if (element.tag !== DerTag.SEQUENCE) throw new DerFormatError('expected a SEQUENCE');
- * ```
- */
+/** Universal tags used by SubjectPublicKeyInfo and RSAPublicKey. */
 export const DerTag = {
   INTEGER: 0x02,
   BIT_STRING: 0x03,
@@ -22,15 +15,7 @@ export const DerTag = {
   SEQUENCE: 0x30,
 } as const;
 
-/**
- * One decoded tag-length-value element.
- *
- * @example
- * ```ts
- * const element: DerElement = readDerElement(der, 0);
- * element.encoded.length === der.length; // a single top-level element
- * ```
- */
+/** One decoded tag-length-value element. */
 export interface DerElement {
   readonly tag: number;
   /** The value bytes (a view into the input). */
@@ -41,11 +26,6 @@ export interface DerElement {
 
 /**
  * Thrown by {@link readDerElement} and {@link readDerSequence}; callers turn it into their own error.
- *
- * @example
- * ```ts
- * try { readDerSequence(bytes); } catch (error) { if (error instanceof DerFormatError) reject(); }
- * ```
  */
 export class DerFormatError extends Error {
   override readonly name = 'DerFormatError';
@@ -55,11 +35,6 @@ export class DerFormatError extends Error {
  * Reads the element starting at `offset`.
  *
  * @throws DerFormatError when the bytes are not a well-formed DER element
- *
- * @example
- * ```ts
- * const { tag, contents } = readDerElement(Uint8Array.of(0x05, 0x00), 0); // NULL, empty contents
- * ```
  */
 export function readDerElement(bytes: Uint8Array, offset: number): DerElement {
   if (offset + 2 > bytes.length) throw new DerFormatError('truncated element header');
@@ -96,11 +71,6 @@ export function readDerElement(bytes: Uint8Array, offset: number): DerElement {
  * contents of a SEQUENCE, or a whole document).
  *
  * @throws DerFormatError when an element is malformed
- *
- * @example
- * ```ts
- * const [oid, params] = readDerSequence(algorithmIdentifier.contents);
- * ```
  */
 export function readDerSequence(bytes: Uint8Array): DerElement[] {
   const elements: DerElement[] = [];
@@ -112,14 +82,7 @@ export function readDerSequence(bytes: Uint8Array): DerElement[] {
   return elements;
 }
 
-/**
- * Encodes a SEQUENCE around already-encoded elements.
- *
- * @example
- * ```ts
- * encodeDerSequence([Uint8Array.of(0x05, 0x00)]); // 30 02 05 00
- * ```
- */
+/** Encodes a SEQUENCE around already-encoded elements. */
 export function encodeDerSequence(encodedElements: readonly Uint8Array[]): Uint8Array {
   const contentLength = encodedElements.reduce((sum, element) => sum + element.length, 0);
   const header = [DerTag.SEQUENCE, ...encodeDerLength(contentLength)];

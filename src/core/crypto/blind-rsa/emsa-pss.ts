@@ -1,5 +1,5 @@
 /**
- * EMSA-PSS-ENCODE (RFC 8017 §9.1.1) fixed to SHA-384 and MGF1-SHA-384, the
+ * EMSA-PSS-ENCODE (RFC 8017, section 9.1.1) fixed to SHA-384 and MGF1-SHA-384, the
  * encoding RSABSSA-SHA384-PSS blinds. The salt is an argument so the caller
  * owns the randomness.
  */
@@ -14,11 +14,6 @@ const SHA384_LENGTH = 48;
  * @param salt - 48 random bytes for Persona's suite; any length works (RFC 9474's PSSZERO variants use none)
  * @returns EM, ceil(emBits / 8) bytes
  * @throws RangeError when the modulus is too short for the hash and salt (never for 2048+ bits)
- *
- * @example
- * ```ts
- * const em = emsaPssEncodeSha384(tokenInput, key.info.modulusBits - 1, randomBytes(48));
- * ```
  */
 export function emsaPssEncodeSha384(message: Uint8Array, emBits: number, salt: Uint8Array): Uint8Array {
   const emLength = Math.ceil(emBits / 8);
@@ -42,7 +37,7 @@ export function emsaPssEncodeSha384(message: Uint8Array, emBits: number, salt: U
   return em;
 }
 
-/** MGF1 (RFC 8017 §B.2.1) with SHA-384. */
+/** MGF1 (RFC 8017, appendix B.2.1) with SHA-384. */
 function mgf1Sha384(seed: Uint8Array, length: number): Uint8Array {
   const mask = new Uint8Array(Math.ceil(length / SHA384_LENGTH) * SHA384_LENGTH);
   const counter = new Uint8Array(4);

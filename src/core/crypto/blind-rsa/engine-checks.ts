@@ -9,11 +9,6 @@ import { verifyTokenSignature, type TokenKey } from './token-key.js';
  * Checks the message to blind and returns a copy that owns its buffer.
  *
  * @throws TypeError when `message` is not a Uint8Array
- *
- * @example
- * ```ts
- * const message = copyMessage(tokenInput);
- * ```
  */
 export function copyMessage(message: unknown): Uint8Array {
   if (!(message instanceof Uint8Array)) throw new TypeError('blind expects the message as a Uint8Array');
@@ -25,11 +20,6 @@ export function copyMessage(message: unknown): Uint8Array {
  *
  * @throws RelayError `INVALID_BLIND_SIGNATURE` when the length is not k
  * @throws TypeError when `blindSignature` is not a Uint8Array
- *
- * @example
- * ```ts
- * const blindSignature = checkBlindSignature(key, fromPersona);
- * ```
  */
 export function checkBlindSignature(key: TokenKey, blindSignature: unknown): Uint8Array<ArrayBuffer> {
   if (!(blindSignature instanceof Uint8Array)) throw new TypeError('finalize expects the blind signature as a Uint8Array');
@@ -46,25 +36,13 @@ export function checkBlindSignature(key: TokenKey, blindSignature: unknown): Uin
  * Returns `signature` when it verifies over `message`, else throws.
  *
  * @throws RelayError `INVALID_BLIND_SIGNATURE`
- *
- * @example
- * ```ts
- * return requireVerified(key, message, unblinded, 'node-crypto');
- * ```
  */
 export function requireVerified(key: TokenKey, message: Uint8Array, signature: Uint8Array, engine: string): Uint8Array {
   if (!verifyTokenSignature(key, message, signature)) throw invalidBlindSignature(engine);
   return signature;
 }
 
-/**
- * The error for a blind signature that does not unblind to a valid signature.
- *
- * @example
- * ```ts
- * throw invalidBlindSignature('blindrsa-ts', libraryError);
- * ```
- */
+/** The error for a blind signature that does not unblind to a valid signature. */
 export function invalidBlindSignature(engine: string, cause?: unknown): RelayError {
   return new RelayError(RelayErrorCode.INVALID_BLIND_SIGNATURE, 'the blind signature does not verify under the token key', {
     cause,
@@ -76,11 +54,6 @@ export function invalidBlindSignature(engine: string, cause?: unknown): RelayErr
  * The error for a blinding that fails because the modulus shares a factor with
  * the encoded message or with r: impossible for a genuine RSA modulus, so the
  * key is bogus.
- *
- * @example
- * ```ts
- * throw blindingFailed('node-crypto', key.info.modulusBits);
- * ```
  */
 export function blindingFailed(engine: string, modulusBits: number, cause?: unknown): RelayError {
   return new RelayError(RelayErrorCode.INVALID_KEY, 'blinding failed: the token key modulus is not a valid RSA modulus', {

@@ -1,6 +1,6 @@
 /**
  * The blind RSA engine contract (RFC 9474 client side, RSABSSA-SHA384-PSS
- * without `Prepare`; protocol §5.3). Engines differ only in where and how the
+ * without `Prepare`). Engines differ only in where and how the
  * arithmetic runs; their outputs are byte-for-byte the same.
  */
 import type { BlindingState } from './blinding-state.js';
@@ -9,11 +9,6 @@ export type { BlindingState } from './blinding-state.js';
 
 /**
  * The output of {@link BlindRsaEngine.blind}.
- *
- * @example
- * ```ts
- * const { blindedMessage, state }: BlindingResult = await engine.blind(spki, tokenInput);
- * ```
  */
 export interface BlindingResult {
   /** Sent to Persona as `blinded-token`: k bytes. */

@@ -1,5 +1,5 @@
 /**
- * Blind RSA engines for Privacy Pass issuance (protocol §5.3, design §8).
+ * Blind RSA engines for Privacy Pass issuance (RSABSSA-SHA384-PSS, RFC 9474).
  */
 import type { BlindRsaEngineName } from '../../config/relay-options.js';
 import { BlindRsaTsEngine, type BlindRsaTsEngineOptions } from './blindrsa-ts-engine.js';
@@ -20,12 +20,6 @@ export type { WorkerPoolStats } from './worker-pool.js';
  * worker threads, proven byte-for-byte equal to it.
  *
  * @throws TypeError for an unknown name
- *
- * @example
- * ```ts
- * const engine = createBlindRsaEngine();                            // node-crypto
- * const reference = createBlindRsaEngine('blindrsa-ts', { workers: 4 });
- * ```
  */
 export function createBlindRsaEngine(name?: 'node-crypto', options?: NodeCryptoBlindRsaEngineOptions): NodeCryptoBlindRsaEngine;
 export function createBlindRsaEngine(name: 'blindrsa-ts', options?: BlindRsaTsEngineOptions): BlindRsaTsEngine;

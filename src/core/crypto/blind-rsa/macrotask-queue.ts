@@ -6,12 +6,6 @@
  * event loop for tens of milliseconds. Here each job gets its own
  * `setImmediate` turn (an immediate queued from an immediate runs in the
  * next loop iteration), so timers and I/O are served between any two jobs.
- *
- * @example
- * ```ts
- * const queue = new MacrotaskQueue();
- * const value = await queue.run(() => expensiveButShortComputation());
- * ```
  */
 export class MacrotaskQueue {
   readonly #jobs: Array<() => void> = [];

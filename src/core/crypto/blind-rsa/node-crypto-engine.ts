@@ -20,11 +20,6 @@ const FACTOR_BATCH_SIZE = 32;
 
 /**
  * Options for {@link NodeCryptoBlindRsaEngine}.
- *
- * @example
- * ```ts
- * const options: NodeCryptoBlindRsaEngineOptions = {}; // production: no options
- * ```
  */
 export interface NodeCryptoBlindRsaEngineOptions {
   /**
@@ -51,13 +46,6 @@ export interface NodeCryptoBlindRsaEngineOptions {
  * probability, and here it would only yield a signature that fails the
  * final verification; the per-message inversion that checked it was the
  * single most expensive step, so it is not repeated.
- *
- * @example
- * ```ts
- * const engine = new NodeCryptoBlindRsaEngine();
- * const { blindedMessage, state } = await engine.blind(tokenKeySpki, tokenInput);
- * const signature = await engine.finalize(state, blindSignatureFromPersona);
- * ```
  */
 export class NodeCryptoBlindRsaEngine implements BlindRsaEngine {
   readonly name = ENGINE_NAME;

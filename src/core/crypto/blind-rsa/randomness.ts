@@ -31,14 +31,7 @@ export interface BlindingRandomSource {
   blindingFactor(length: number): Uint8Array;
 }
 
-/**
- * The production source: Node's CSPRNG for both values.
- *
- * @example
- * ```ts
- * const salt = secureRandomSource.salt(48);
- * ```
- */
+/** The production source: Node's CSPRNG for both values. */
 export const secureRandomSource: BlindingRandomSource = {
   salt: (length) => randomFillSync(new Uint8Array(length)),
   blindingFactor: (length) => randomFillSync(new Uint8Array(length)),
@@ -51,11 +44,6 @@ const MAX_BLINDING_FACTOR_DRAWS = 128;
  * Draws the PSS salt and checks its length.
  *
  * @throws TypeError when the source returns the wrong length
- *
- * @example
- * ```ts
- * const salt = drawSalt(secureRandomSource, 48);
- * ```
  */
 export function drawSalt(source: BlindingRandomSource, length: number): Uint8Array<ArrayBuffer> {
   return checkedLength(source.salt(length), length, 'salt');
@@ -68,11 +56,6 @@ export function drawSalt(source: BlindingRandomSource, length: number): Uint8Arr
  * for moduli whose length is not a multiple of 8.
  *
  * @throws TypeError when the source returns the wrong length or keeps returning values outside [1, n)
- *
- * @example
- * ```ts
- * const r = drawBlindingFactor(secureRandomSource, key.info);
- * ```
  */
 export function drawBlindingFactor(
   source: BlindingRandomSource,

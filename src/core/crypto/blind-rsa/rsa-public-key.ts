@@ -1,28 +1,16 @@
 /**
- * Reads a Privacy Pass token key (protocol §5.4): a DER SubjectPublicKeyInfo
- * carrying an RSA public key under either the rsaEncryption OID (what Persona
- * sends) or the id-RSASSA-PSS OID (what RFC 9578 specifies).
+ * Reads a Privacy Pass token key: a DER SubjectPublicKeyInfo carrying an RSA
+ * public key under either the rsaEncryption OID (what Persona sends) or the
+ * id-RSASSA-PSS OID (what RFC 9578 specifies).
  */
 import { RelayError, RelayErrorCode } from '../../errors.js';
 import { bytesToBigInt } from './bigint-bytes.js';
 import { DerFormatError, DerTag, encodeDerSequence, readDerSequence, type DerElement } from './der.js';
 
-/**
- * Smallest and largest modulus the blind RSA suite accepts (protocol §5.3).
- *
- * @example
- * ```ts
- * const inRange = bits >= MIN_MODULUS_BITS && bits <= MAX_MODULUS_BITS;
- * ```
- */
+/** Smallest and largest modulus the blind RSA suite accepts in Persona's Relay protocol. */
 export const MIN_MODULUS_BITS = 2048;
 /**
  * See {@link MIN_MODULUS_BITS}.
- *
- * @example
- * ```ts
- * MAX_MODULUS_BITS / 8; // 512, the longest blind signature
- * ```
  */
 export const MAX_MODULUS_BITS = 4096;
 
@@ -40,14 +28,7 @@ const RSA_ENCRYPTION_ALGORITHM = Uint8Array.from(Buffer.from('300d06092a864886f7
  */
 const MAX_PUBLIC_EXPONENT = 1n << 64n;
 
-/**
- * A validated RSA token key.
- *
- * @example
- * ```ts
- * const { spki, modulusBytes }: RsaPublicKeyInfo = parseRsaPublicKeySpki(der);
- * ```
- */
+/** A validated RSA token key. */
 export interface RsaPublicKeyInfo {
   /** The SubjectPublicKeyInfo re-encoded with the rsaEncryption AlgorithmIdentifier (WebCrypto and node:crypto import it). */
   readonly spki: Uint8Array;
@@ -76,13 +57,6 @@ export interface RsaPublicKeyInfo {
  * @throws RelayError `INVALID_KEY` (context `reason`: `malformed`, `unsupported-algorithm`, `modulus-size`,
  *   `modulus` or `public-exponent`) when the key is unusable
  * @throws TypeError when `der` is not a Uint8Array
- *
- * @example
- * ```ts
- * const key = parseRsaPublicKeySpki(decodeBase64url(material.tokenKey, 'token-key'));
- * key.modulusBytes; // 256 for RSA-2048
- * await engine.blind(key.spki, tokenInput);
- * ```
  */
 export function parseRsaPublicKeySpki(der: Uint8Array): RsaPublicKeyInfo {
   if (!(der instanceof Uint8Array)) throw new TypeError('parseRsaPublicKeySpki expects the DER bytes as a Uint8Array');

@@ -6,25 +6,10 @@ import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto'
 import { RelayError, RelayErrorCode } from '../../errors.js';
 import { parseRsaPublicKeySpki, type RsaPublicKeyInfo } from './rsa-public-key.js';
 
-/**
- * RSABSSA-SHA384-PSS (protocol §5.3): PSS salt length in bytes.
- *
- * @example
- * ```ts
- * const salt = drawSalt(secureRandomSource, PSS_SALT_LENGTH);
- * ```
- */
+/** RSABSSA-SHA384-PSS: PSS salt length in bytes. */
 export const PSS_SALT_LENGTH = 48;
 
-/**
- * A parsed token key and its node:crypto handle.
- *
- * @example
- * ```ts
- * const key: TokenKey = keys.get(spki);
- * publicEncrypt({ key: key.publicKey, padding: constants.RSA_NO_PADDING }, r);
- * ```
- */
+/** A parsed token key and its node:crypto handle. */
 export interface TokenKey {
   readonly info: RsaPublicKeyInfo;
   readonly publicKey: KeyObject;
@@ -34,12 +19,6 @@ export interface TokenKey {
  * A small least-recently-used cache of {@link TokenKey}s keyed by the SPKI
  * bytes the caller passed. Persona rotates token keys rarely, so a handful of
  * entries covers every key in use.
- *
- * @example
- * ```ts
- * const keys = new TokenKeyCache();
- * const key = keys.get(spki); // parses and imports on first use only
- * ```
  */
 export class TokenKeyCache {
   readonly #entries = new Map<string, TokenKey>();
@@ -82,11 +61,6 @@ function loadTokenKey(spki: Uint8Array): TokenKey {
  * RSASSA-PSS-VERIFY with SHA-384, MGF1-SHA-384 and a 48-byte salt, done by
  * OpenSSL: the final check every engine runs on its output, so a signature is
  * never handed out on the word of one implementation alone.
- *
- * @example
- * ```ts
- * if (!verifyTokenSignature(key, tokenInput, signature)) throw new Error('bad signature');
- * ```
  */
 export function verifyTokenSignature(key: TokenKey, message: Uint8Array, signature: Uint8Array): boolean {
   return verify(

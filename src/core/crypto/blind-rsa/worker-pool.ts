@@ -11,11 +11,6 @@ import { RelayError, RelayErrorCode } from '../../errors.js';
 
 /**
  * Options for {@link WorkerPool}.
- *
- * @example
- * ```ts
- * const options: WorkerPoolOptions = { name: 'hash pool', size: 2, spawn: () => new Worker(source, { eval: true }) };
- * ```
  */
 export interface WorkerPoolOptions {
   /** Most workers alive at once (≥ 1). */
@@ -26,14 +21,7 @@ export interface WorkerPoolOptions {
   readonly name: string;
 }
 
-/**
- * Counters for tests and metrics.
- *
- * @example
- * ```ts
- * const { workers, jobsCompleted, crashes }: WorkerPoolStats = engine.workerStats;
- * ```
- */
+/** Counters for tests and metrics. */
 export interface WorkerPoolStats {
   /** Workers alive now. */
   readonly workers: number;
@@ -51,12 +39,9 @@ interface Job {
 }
 
 /**
- * @example
- * ```ts
- * const pool = new WorkerPool({ name: 'hash', size: 2, spawn: () => new Worker(source, { eval: true }) });
- * const reply = await pool.run({ op: 'hash', data }, [data.buffer]);
- * await pool.close();
- * ```
+ * Worker threads started on demand (up to `size`), one job at a time each, with a FIFO queue of jobs
+ * waiting for a free worker. An idle worker does not keep the process alive; a worker that dies fails
+ * only its own job and is replaced by the next job that needs one.
  */
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;

@@ -13,16 +13,6 @@ import { createMemoryTables, type MemoryTables } from './memory-tables.js';
  * preference order; each call is atomic under concurrent async callers.
  * Nothing survives a restart and nothing is shared between processes, so use
  * it for tests and single-instance toys, never for production redemptions.
- *
- * @example
- * ```ts
- * const storage = createMemoryStorage();
- * await storage.sessions.insert(session);
- * const result = await storage.redemptions.begin({ sessionId: session.id, ...rest });
- * if (result.kind === 'started') {
- *   // call Persona with result.record.key and result.pass
- * }
- * ```
  */
 export function createMemoryStorage(): RelayStorage {
   return memoryStorageOn(createMemoryTables());
