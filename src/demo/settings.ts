@@ -4,6 +4,7 @@
  * left to `RelayModule.forRoot`, which reads the same environment itself, exactly as in a user's app.
  */
 import { randomBytes } from 'node:crypto';
+import { withoutTrailingSlashes } from '../core/config/slashes.js';
 
 /** API key of the in-process emulator. Production-style on purpose: sandbox relays always pass (§9), so with a
  * sandbox key nobody could try the Fail button. */
@@ -92,7 +93,7 @@ export function resolveDemoSettings(env: Env): DemoSettings {
 
 /** An emulator's hosted-flow page (protocol §10.8), the same shape as Persona's. */
 export function emulatorHostedFlow(apiUrl: string): DemoVerification {
-  return { kind: 'hosted', flowUrl: `${apiUrl.replace(/\/+$/, '')}/relay` };
+  return { kind: 'hosted', flowUrl: `${withoutTrailingSlashes(apiUrl)}/relay` };
 }
 
 /**
@@ -102,5 +103,5 @@ export function emulatorHostedFlow(apiUrl: string): DemoVerification {
 export function verificationFor(apiUrl: string): DemoVerification {
   const host = new URL(apiUrl).hostname;
   if (host === 'withpersona.com' || host.endsWith('.withpersona.com')) return { kind: 'hosted', flowUrl: PERSONA_HOSTED_FLOW_URL };
-  return { kind: 'widget', scriptUrl: `${apiUrl.replace(/\/+$/, '')}/widget.js` };
+  return { kind: 'widget', scriptUrl: `${withoutTrailingSlashes(apiUrl)}/widget.js` };
 }
