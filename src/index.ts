@@ -174,6 +174,6 @@ export { RELAY_ERROR_STATUS, toErrorResponse } from './http/error-response.js';
 export type { RelayErrorBody } from './http/error-response.js';
 export { SUBJECT_COOKIE_NAME, SubjectCookie } from './http/subject-cookie.js';
 export type { SubjectCookieOptions } from './http/subject-cookie.js';
-export { userIdSubject } from './http/subject.js';
+export { boundedSubject, MAX_SUBJECT_LENGTH, userIdSubject } from './http/subject.js';
 export type { ResolvedSubject, ResolveSubject, SubjectSource } from './http/subject.js';
 export { CreateSessionDto, RedeemClaimDto, SessionIdParams, validateDto } from './http/dto.js';
