@@ -172,7 +172,7 @@ export type { RelayRoutes, RouteResult } from './http/relay-routes.js';
 export type { RelayHttpAnswer, RelayHttpOptions, RelayHttpRequest } from './http/relay-http.js';
 export { RELAY_ERROR_STATUS, toErrorResponse } from './http/error-response.js';
 export type { RelayErrorBody } from './http/error-response.js';
-export { SUBJECT_COOKIE_NAME, SubjectCookie } from './http/subject-cookie.js';
+export { SECURE_SUBJECT_COOKIE_NAME, SUBJECT_COOKIE_NAME, SubjectCookie } from './http/subject-cookie.js';
 export type { SubjectCookieOptions } from './http/subject-cookie.js';
 export { boundedSubject, MAX_SUBJECT_LENGTH, userIdSubject } from './http/subject.js';
 export type { ResolvedSubject, ResolveSubject, SubjectSource } from './http/subject.js';
