@@ -4,7 +4,6 @@
  * left to `RelayModule.forRoot`, which reads the same environment itself, exactly as in a user's app.
  */
 import { randomBytes } from 'node:crypto';
-import { withoutTrailingSlashes } from '../core/config/slashes.js';
 
 /** API key of the in-process emulator. Production-style on purpose: sandbox relays always pass (§9), so with a
  * sandbox key nobody could try the Fail button. */
@@ -93,7 +92,7 @@ export function resolveDemoSettings(env: Env): DemoSettings {
 
 /** An emulator's hosted-flow page (protocol §10.8), the same shape as Persona's. */
 export function emulatorHostedFlow(apiUrl: string): DemoVerification {
-  return { kind: 'hosted', flowUrl: `${withoutTrailingSlashes(apiUrl)}/relay` };
+  return { kind: 'hosted', flowUrl: `${withoutFinalSlash(apiUrl)}/relay` };
 }
 
 /**
@@ -103,5 +102,13 @@ export function emulatorHostedFlow(apiUrl: string): DemoVerification {
 export function verificationFor(apiUrl: string): DemoVerification {
   const host = new URL(apiUrl).hostname;
   if (host === 'withpersona.com' || host.endsWith('.withpersona.com')) return { kind: 'hosted', flowUrl: PERSONA_HOSTED_FLOW_URL };
-  return { kind: 'widget', scriptUrl: `${withoutTrailingSlashes(apiUrl)}/widget.js` };
+  return { kind: 'widget', scriptUrl: `${withoutFinalSlash(apiUrl)}/widget.js` };
+}
+
+/**
+ * The resolved `apiUrl` has no trailing slash (option resolution drops them); a URL written by hand may end in
+ * one. Not a `/\/+$/` replace: that is quadratic on a long run of slashes.
+ */
+function withoutFinalSlash(apiUrl: string): string {
+  return apiUrl.endsWith('/') ? apiUrl.slice(0, -1) : apiUrl;
 }
