@@ -1,5 +1,4 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { RelayError, RelayErrorCode } from '../core/errors.js';
 
 /** Name of the cookie that identifies anonymous visitors when it is not `Secure` (local development). */
 export const SUBJECT_COOKIE_NAME = 'relay_sid';
@@ -41,7 +40,7 @@ const ALLOWED_CLOCK_SKEW_SECONDS = 60;
  * is not rotated before then: it owns the visitor's claims, which a new id would
  * orphan. A request carrying the cookie name more than once (a sibling subdomain
  * can plant a second one under a longer path, which browsers send first) gets no
- * subject from it.
+ * subject from any of them, as if it carried an invalid one.
  *
  * @example
  * ```ts
@@ -75,18 +74,14 @@ export class SubjectCookie {
   /**
    * The visitor id carried by a valid cookie in `cookieHeader`; with
    * `create`, a new id and the `Set-Cookie` value to send when there is none.
-   *
-   * @throws RelayError `INVALID_REQUEST` with `create` when the request carries
-   * the cookie more than once: a new cookie could not displace the other one,
-   * so the session it paid for could never be read back.
+   * Several cookies of the name count as none: which one is the host's own
+   * cannot be told, and picking one would hand the visitor to whoever planted it.
+   * (The new cookie replaces the host's own copy; a planted one stays, so that
+   * visitor keeps getting new ids until it is cleared: no access, but no theft.)
    */
   resolve(cookieHeader: string | string[] | undefined, options: { create: boolean }): { subject?: string; setCookie?: string } {
     const values = readCookies(cookieHeader, this.name);
-    if (values.length > 1) {
-      if (!options.create) return {};
-      throw new RelayError(RelayErrorCode.INVALID_REQUEST, 'The request carries conflicting visitor cookies; clear the cookies of this site');
-    }
-    const visitor = values[0] === undefined ? undefined : this.verify(values[0]);
+    const visitor = values.length === 1 ? this.verify(values[0]!) : undefined;
     if (visitor) return { subject: `visitor:${visitor}` };
     if (!options.create) return {};
     const fresh = randomUUID();
