@@ -92,7 +92,7 @@ export function resolveDemoSettings(env: Env): DemoSettings {
 
 /** An emulator's hosted-flow page, the same shape as Persona's. */
 export function emulatorHostedFlow(apiUrl: string): DemoVerification {
-  return { kind: 'hosted', flowUrl: `${apiUrl.replace(/\/+$/, '')}/relay` };
+  return { kind: 'hosted', flowUrl: `${withoutFinalSlash(apiUrl)}/relay` };
 }
 
 /**
@@ -102,5 +102,13 @@ export function emulatorHostedFlow(apiUrl: string): DemoVerification {
 export function verificationFor(apiUrl: string): DemoVerification {
   const host = new URL(apiUrl).hostname;
   if (host === 'withpersona.com' || host.endsWith('.withpersona.com')) return { kind: 'hosted', flowUrl: PERSONA_HOSTED_FLOW_URL };
-  return { kind: 'widget', scriptUrl: `${apiUrl.replace(/\/+$/, '')}/widget.js` };
+  return { kind: 'widget', scriptUrl: `${withoutFinalSlash(apiUrl)}/widget.js` };
+}
+
+/**
+ * The resolved `apiUrl` has no trailing slash (option resolution drops them); a URL written by hand may end in
+ * one. Not a `/\/+$/` replace: that is quadratic on a long run of slashes.
+ */
+function withoutFinalSlash(apiUrl: string): string {
+  return apiUrl.endsWith('/') ? apiUrl.slice(0, -1) : apiUrl;
 }

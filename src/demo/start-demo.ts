@@ -7,6 +7,7 @@
  * used here: it resolves to `dist/`, which does not exist before the first build.
  */
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -18,6 +19,14 @@ import { AppModule } from './app.module.js';
 import type { PersonaDescription } from './page/html.js';
 import { securityHeaders } from './security-headers.js';
 import { DEMO_EMULATOR_API_KEY, emulatorHostedFlow, resolveDemoSettings, verificationFor, type DemoSettings } from './settings.js';
+
+/**
+ * Longest a client may take to send its request headers, and its whole request. Node's defaults (60 s and
+ * 300 s) let a client sending a byte every few seconds hold a connection for minutes; the relay's requests
+ * are a few hundred bytes.
+ */
+export const DEMO_HEADERS_TIMEOUT_MS = 10_000;
+export const DEMO_REQUEST_TIMEOUT_MS = 15_000;
 
 /** Options of {@link startDemo}. */
 export interface StartDemoOptions {
@@ -112,12 +121,17 @@ async function startApp(input: {
       page: { claimType: resolved.claimType, persona: describePersona(settings, resolved), verification },
       emulator,
     }),
-    { logger: input.logger, abortOnError: false },
+    // No app-wide body parser: the demo's only POST routes are the relay's, which read the body themselves
+    // after refusing an oversized declared length, instead of buffering up to the parser's limit first.
+    { logger: input.logger, abortOnError: false, bodyParser: false },
   );
   try {
     app.use(securityHeaders(verification));
     // Nothing gained by announcing the framework.
     app.disable('x-powered-by');
+    const server = app.getHttpServer() as Server;
+    server.headersTimeout = DEMO_HEADERS_TIMEOUT_MS;
+    server.requestTimeout = DEMO_REQUEST_TIMEOUT_MS;
     await app.listen(input.port, input.host);
   } catch (error) {
     await app.close();

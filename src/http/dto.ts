@@ -33,11 +33,12 @@ export function validateDto<T extends object>(dto: new () => T, input: unknown):
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new RelayError(RelayErrorCode.INVALID_REQUEST, 'The request body must be a JSON object');
   }
-  // JSON.parse makes "__proto__" an own key; class-transformer skips it silently, so flag it like any unknown field.
-  if (Object.hasOwn(value, '__proto__')) {
-    throw new RelayError(RelayErrorCode.INVALID_REQUEST, 'Invalid request: property __proto__ should not exist', {
-      context: { problems: ['property __proto__ should not exist'] },
-    });
+  // class-transformer silently drops keys that Object.prototype has (`__proto__`, which JSON.parse
+  // makes an own key, `constructor`, `toString`, …), so the whitelist check never sees them: flag them here.
+  const shadowing = Object.keys(value).filter((key) => key in Object.prototype);
+  if (shadowing.length > 0) {
+    const problems = shadowing.map((key) => `property ${key} should not exist`);
+    throw new RelayError(RelayErrorCode.INVALID_REQUEST, `Invalid request: ${problems.join('; ')}`, { context: { problems } });
   }
   // Every DTO here is flat: refusing nested values first keeps deeply nested bodies
   // (which would overflow class-transformer's recursion) from ever being walked.

@@ -42,18 +42,28 @@ export const RELAY_ERROR_STATUS: Readonly<Record<RelayErrorCodeValue, number>> =
 };
 
 /**
- * Status and body for any error thrown while serving a relay route. Unknown
- * errors become a bare 500 without their message, which might carry anything.
+ * What the browser reads behind a 5xx, by status. The error's own message
+ * stays in the logs: for Persona's failures it carries Persona's title, code
+ * and request id, and that id belongs to the API-key call made for this
+ * visitor's relay, so echoing it would link the relay to the platform.
+ */
+const SERVER_ERROR_MESSAGES: Readonly<Record<number, string>> = {
+  500: 'Internal error',
+  502: 'The verification service gave an unusable answer; try again later',
+  503: 'The verification service is unavailable; try again later',
+};
+
+/**
+ * Status and body for any error thrown while serving a relay route: the
+ * error's code and, for what the caller can fix (4xx), its message; every
+ * 5xx gets a generic message. Unknown errors become a bare 500.
  */
 export function toErrorResponse(error: unknown): { status: number; body: RelayErrorBody } {
-  if (error instanceof RelayError) {
-    const claimType = error.code === RelayErrorCode.CLAIM_REQUIRED ? error.context.claimType : undefined;
-    return {
-      status: RELAY_ERROR_STATUS[error.code] ?? 500,
-      body: { code: error.code, message: error.message, ...(typeof claimType === 'string' ? { claimType } : {}) },
-    };
-  }
-  return { status: 500, body: { code: RelayErrorCode.INTERNAL, message: 'Internal error' } };
+  if (!(error instanceof RelayError)) return { status: 500, body: { code: RelayErrorCode.INTERNAL, message: SERVER_ERROR_MESSAGES[500]! } };
+  const status = RELAY_ERROR_STATUS[error.code] ?? 500;
+  const message = status >= 500 ? (SERVER_ERROR_MESSAGES[status] ?? SERVER_ERROR_MESSAGES[500]!) : error.message;
+  const claimType = error.code === RelayErrorCode.CLAIM_REQUIRED ? error.context.claimType : undefined;
+  return { status, body: { code: error.code, message, ...(typeof claimType === 'string' ? { claimType } : {}) } };
 }
 
 /** The error a guard raises when the subject lacks a passed claim. */

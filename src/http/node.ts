@@ -44,8 +44,9 @@ export interface RelayRequestHandler {
  * The relay routes (`POST /relay/sessions`, `GET /relay/sessions/:id`,
  * `POST /relay/sessions/:id/claim`, `GET /relay/claims`) as a plain
  * `node:http` handler. It reads the JSON body itself; the subject is
- * `req.user.id` when your code set `req.user`, else the signed `relay_sid`
- * visitor cookie.
+ * `req.user.id` when your code set `req.user`, else the signed visitor
+ * cookie. Set `headersTimeout` and `requestTimeout` on your server well below
+ * Node's defaults (60 s, 300 s), or a slow client holds a connection for minutes.
  *
  * @example
  * ```ts

@@ -5,6 +5,8 @@
  * (and read) on their own.
  */
 
+import { withoutEdgeSlashes } from '../core/config/slashes.js';
+
 /** Names of the relay routes. */
 export type RelayRouteName = 'createSession' | 'getSession' | 'redeem' | 'listClaims';
 
@@ -69,7 +71,7 @@ export function routePath(pattern: string, params: Readonly<Record<string, strin
  * `''` for the root.
  */
 export function normalizePrefix(prefix = '/relay'): string {
-  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
+  const trimmed = withoutEdgeSlashes(prefix);
   return trimmed ? `/${trimmed}` : '';
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SubjectCookie } from './subject-cookie.js';
 
@@ -27,16 +28,31 @@ export interface ResolvedSubject {
   readonly setCookie?: string;
 }
 
+/** Longest subject the services and storage take as is. */
+export const MAX_SUBJECT_LENGTH = 256;
+
 /**
- * The request's subject: the app's user when `resolveSubject` finds one, else
- * the anonymous visitor of a valid signed cookie; with `create`, a new visitor.
+ * `subject` itself when it fits {@link MAX_SUBJECT_LENGTH}, else
+ * `sha256:<base64url digest>`. Identity providers hand out longer ids than
+ * storage keeps (an OIDC `sub` may be 255 characters before the `user:`
+ * prefix, emails longer still); the digest keeps one user one subject.
+ */
+export function boundedSubject(subject: string): string {
+  if (subject.length <= MAX_SUBJECT_LENGTH) return subject;
+  return `sha256:${createHash('sha256').update(subject, 'utf8').digest('base64url')}`;
+}
+
+/**
+ * The request's subject: the app's user when `resolveSubject` finds one (long
+ * ids hashed, see {@link boundedSubject}), else the anonymous visitor of a
+ * valid signed cookie; with `create`, a new visitor.
  */
 export function resolveRequestSubject(
   request: SubjectSource,
   options: { resolveSubject: ResolveSubject; cookie?: SubjectCookie; create: boolean },
 ): ResolvedSubject {
   const fromApp = options.resolveSubject(request as SubjectSource & Record<string, unknown>);
-  if (fromApp) return { subject: fromApp };
+  if (fromApp) return { subject: boundedSubject(fromApp) };
   if (!options.cookie) return {};
   return options.cookie.resolve(request.headers.cookie, { create: options.create });
 }

@@ -26,7 +26,7 @@ export interface RelayModuleWiring {
   readonly dataSource?: DataSource;
   /** Maps a request to its subject; default `req.user.id`, else the signed anonymous-visitor cookie. */
   readonly resolveSubject?: ResolveSubject;
-  /** Give anonymous visitors a signed `relay_sid` cookie as their subject (default true). */
+  /** Give anonymous visitors a signed cookie (`__Host-relay_sid`, or `relay_sid` when not Secure) as their subject (default true). */
   readonly anonymousVisitors?: boolean;
   readonly cookie?: SubjectCookieOptions;
   /** Logger; default Nest's `Logger` with context `PersonaRelay`. */

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, NotFoundException, Post, Req, Res } from '@nestjs/common';
 import type { Type } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
+import { IncomingMessage } from 'node:http';
+import { readJsonBody } from '../http/read-json-body.js';
 import type { RelayHttp, RelayHttpRequest } from '../http/relay-http.js';
 import { sendRelayAnswer } from './http-response.js';
 import { RELAY_HTTP } from './relay.tokens.js';
@@ -41,7 +42,15 @@ export function createRelayController(prefix: string): Type<unknown> {
     private async serve(req: PlatformRequest, res: unknown, method: string, path: string): Promise<void> {
       // `native` lets a custom resolveSubject read whatever the app's authentication left on the
       // platform's own request object (Express or Fastify).
-      const request: RelayHttpRequest = { method, path, headers: req.headers, body: req.body, user: req.user, native: req };
+      const request: RelayHttpRequest = {
+        method,
+        path,
+        headers: req.headers,
+        body: req.body,
+        ...(hasUnreadBody(req) ? { readBody: () => readJsonBody(req) } : {}),
+        user: req.user,
+        native: req,
+      };
       const answer = await this.http.handle(request);
       // Nest's routes above only match relay routes, but an empty id would not be one: answer 404, never crash.
       if (!answer) throw new NotFoundException();
@@ -49,4 +58,13 @@ export function createRelayController(prefix: string): Type<unknown> {
     }
   }
   return RelayController;
+}
+
+/**
+ * An Express app created with `bodyParser: false` leaves the body in the stream: it is then read by the relay,
+ * after the declared-length check, so an oversized body is refused before a byte of it is buffered. (Fastify's
+ * request is no stream; Fastify always parses JSON itself.)
+ */
+function hasUnreadBody(req: PlatformRequest): boolean {
+  return req.body === undefined && req instanceof IncomingMessage && !req.readableEnded;
 }

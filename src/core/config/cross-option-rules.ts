@@ -6,6 +6,7 @@ import { checkRsaPrivateKeyPem, checkRsaPublicKeyPem, checkStorageKey, isMatchin
 import { STORAGE_KEY_ID_PATTERN } from './option-kinds.js';
 import type { ProblemList } from './problem-list.js';
 import type { DEFAULT_RELAY_OPTIONS, RelayEnvironment, RelayOptions, ResolvedRelayOptions } from './relay-options.js';
+import { withoutTrailingSlashes } from './slashes.js';
 
 /** Given options over the defaults, each of which passed its own rule unless `problems` names it. */
 export type EffectiveOptions = RelayOptions & typeof DEFAULT_RELAY_OPTIONS;
@@ -56,7 +57,7 @@ export function normalizeApiUrl(apiUrl: string, problems: ProblemList): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.add('apiUrl', 'must use http or https');
   else if (url.username !== '' || url.password !== '') problems.add('apiUrl', 'must not contain credentials');
   else if (url.search !== '' || url.hash !== '') problems.add('apiUrl', 'must not have a query or fragment');
-  return url.href.replace(/\/+$/, '');
+  return withoutTrailingSlashes(url.href);
 }
 
 export function checkDatabaseUrl(databaseUrl: string | undefined, problems: ProblemList): void {

@@ -210,8 +210,9 @@ export class SessionService {
   }
 }
 
+/** Refused with a 400, never a crash: the HTTP layer hashes longer ids, but the services are public API too. */
 function assertSubject(subject: string): void {
   if (typeof subject !== 'string' || subject.length === 0 || subject.length > 256) {
-    throw new TypeError('subject must be a non-empty string of at most 256 characters');
+    throw new RelayError(RelayErrorCode.INVALID_REQUEST, 'The subject must be a non-empty string of at most 256 characters');
   }
 }

@@ -27,7 +27,15 @@ import { httpCall } from '../../support/http.js';
 import type { RawAnswer } from './raw-http.js';
 import { headerOf, sendRaw } from './raw-http.js';
 import type { FuzzRequest, FuzzWorld } from './requests.js';
-import { deeplyNestedBody, describeRequest, fuzzRequest, STANDARD_METHODS, unsafeUnknownKey } from './requests.js';
+import {
+  deeplyNestedBody,
+  describeRequest,
+  fuzzRequest,
+  longUserId,
+  prototypeKeyBody,
+  STANDARD_METHODS,
+  unsafeUnknownKey,
+} from './requests.js';
 
 const OTHER_ALLOWED_CLAIM = 'age_over21_verified';
 /** Longest relay error message accepted: the fixed texts are far below it. */
@@ -154,6 +162,63 @@ export function describeHttpFuzz(name: string, startApp: StartContractApp, optio
           expectSafeMessage(json.message);
         }),
         { numRuns: 12 },
+      );
+    });
+
+    // Attack: `{"constructor":"x"}`, `toString`, `valueOf`, `hasOwnProperty` were answered 201: class-transformer
+    // drops keys that shadow Object.prototype, so the unknown-field check never saw them.
+    it('refuses every key that shadows Object.prototype with 400, like any unknown field', async () => {
+      await fc.assert(
+        fc.asyncProperty(prototypeKeyBody(), fc.constantFrom('sessions', 'claim'), async (body, route) => {
+          const target = route === 'sessions' ? '/relay/sessions' : `/relay/sessions/${world.sessionIds[0]}/claim`;
+          const answer = await sendRaw(port, { method: 'POST', target, headers: [['Content-Type', 'application/json'], ['Cookie', world.cookies[0]!]], body });
+          expect(answer.status, body.toString('utf8')).toBe(400);
+        }),
+        { numRuns: 24 },
+      );
+    });
+
+    // Attack: a `req.user.id` of 252 characters or more (OIDC `sub` may be 255) threw in the session service: 500.
+    it('serves users whose ids are as long as identity providers make them, each as themselves', async () => {
+      await fc.assert(
+        fc.asyncProperty(longUserId(), async (user) => {
+          const headers = { 'content-type': 'application/json', [TEST_USER_HEADER]: user };
+          const created = await httpCall(`${app.url}/relay/sessions`, { method: 'POST', headers, body: '{}' });
+          expect(created.status, created.text).toBe(201);
+          const { sessionId } = created.json as { sessionId: string };
+          expect((await httpCall(`${app.url}/relay/sessions/${sessionId}`, { headers })).status).toBe(200);
+          // Another user sharing the first 256 characters is someone else.
+          const other = { [TEST_USER_HEADER]: `${user}x` };
+          expect((await httpCall(`${app.url}/relay/sessions/${sessionId}`, { headers: other })).status).toBe(404);
+        }),
+        { numRuns: 8 },
+      );
+    });
+
+    // Attack (cookie tossing): with `relay_sid=X; relay_sid=V` the first cookie won, so a cookie planted by a sibling
+    // subdomain under a longer path could collect the victim's passed claim.
+    it('takes no visitor from a request that carries the visitor cookie twice', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...world.cookies), fc.constantFrom(...world.cookies), fc.boolean(), async (first, second, separateHeaders) => {
+          const cookieHeaders: Array<[string, string]> = separateHeaders ? [['Cookie', first], ['Cookie', second]] : [['Cookie', `${first}; ${second}`]];
+          const read = await sendRaw(port, { method: 'GET', target: '/relay/claims', headers: cookieHeaders });
+          expect(read.status).toBe(200);
+          expect(JSON.parse(read.body.toString('utf8'))).toEqual([]);
+          const owned = await sendRaw(port, { method: 'GET', target: `/relay/sessions/${world.sessionIds[0]}`, headers: cookieHeaders });
+          expect(owned.status).toBe(404);
+          const created = await sendRaw(port, {
+            method: 'POST',
+            target: '/relay/sessions',
+            headers: [['Content-Type', 'application/json'], ...cookieHeaders],
+            body: Buffer.from('{}'),
+          });
+          // Creating makes a new visitor, neither of the two.
+          expect(created.status).toBe(201);
+          const fresh = headerOf(created, 'set-cookie')?.split(';', 1)[0];
+          expect(fresh).toBeDefined();
+          expect([first, second]).not.toContain(fresh);
+        }),
+        { numRuns: 10 },
       );
     });
 

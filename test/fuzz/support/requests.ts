@@ -404,4 +404,22 @@ export function unsafeUnknownKey(): fc.Arbitrary<string> {
   );
 }
 
+/** JSON bodies with a key that Object.prototype has, alone or beside a valid field (bug: answered 201). */
+export function prototypeKeyBody(): fc.Arbitrary<Buffer> {
+  const key = fc.constantFrom(...Object.getOwnPropertyNames(Object.prototype));
+  const value = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean(), fc.constant(null));
+  return fc
+    .tuple(key, value, fc.boolean())
+    .map(([k, v, withClaimType]) => Buffer.from(`{${withClaimType ? '"claimType":"age_over18_verified",' : ''}${JSON.stringify(k)}:${JSON.stringify(v)}}`));
+}
+
+/** User ids as long as identity providers hand out: OIDC subjects up to 255 characters, long emails, opaque ids (bug: 500 from 252 on). */
+export function longUserId(): fc.Arbitrary<string> {
+  return fc.oneof(
+    fc.stringMatching(/^[A-Za-z0-9|_-]{240,255}$/),
+    fc.stringMatching(/^[a-z0-9.+_-]{200,400}@[a-z0-9-]{1,60}\.example$/),
+    fc.integer({ min: 257, max: 2_000 }).map((n) => 'u'.repeat(n)),
+  );
+}
+
 export { STANDARD_METHODS };

@@ -59,4 +59,16 @@ describe('validateDto', () => {
     const error = expectRelayError(() => validateDto(CreateSessionDto, body), RelayErrorCode.INVALID_REQUEST);
     expect(error.message).toContain('__proto__');
   });
+
+  // Attack: `{"constructor":"x"}` and the like were answered 201, since class-transformer drops such keys unseen.
+  it.each(['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', '__defineGetter__', 'toLocaleString'])(
+    'rejects a %s key (shadowing Object.prototype) like any unknown field',
+    (key) => {
+      for (const dto of [CreateSessionDto, RedeemClaimDto]) {
+        const body = JSON.parse(`{"${key}":"x"}`) as unknown;
+        const error = expectRelayError(() => validateDto(dto, body), RelayErrorCode.INVALID_REQUEST);
+        expect(error.context.problems).toEqual([`property ${key} should not exist`]);
+      }
+    },
+  );
 });

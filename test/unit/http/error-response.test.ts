@@ -49,6 +49,30 @@ describe('toErrorResponse', () => {
     expect(toErrorResponse(error).status).toBe(502);
   });
 
+  // Attack: a failed issuance showed the browser "Persona create-privacy-pass failed: 400 Bad Request (code) [req_…]",
+  // whose request id belongs to the API-key call for this visitor's relay.
+  it("keeps Persona's title, code and request id out of the body", () => {
+    const error = new PersonaApiError({
+      status: 400,
+      title: 'Bad Request Title',
+      personaCode: 'persona_code',
+      requestId: 'req_AbC123',
+      operation: 'create-privacy-pass',
+    });
+    expect(toErrorResponse(error)).toEqual({
+      status: 502,
+      body: { code: 'ERR_RELAY_PERSONA_API', message: 'The verification service gave an unusable answer; try again later' },
+    });
+  });
+
+  it('answers every 5xx with a generic message and every 4xx with its own', () => {
+    for (const code of Object.values(RelayErrorCode)) {
+      const { status, body } = toErrorResponse(new RelayError(code, 'the detailed message'));
+      if (status >= 500) expect(body.message, code).not.toContain('detailed');
+      else expect(body.message, code).toBe('the detailed message');
+    }
+  });
+
   it('answers anything else with a bare 500 that says nothing about it', () => {
     const leaky = [
       new Error('connect ECONNREFUSED postgres://admin:hunter2@db'),

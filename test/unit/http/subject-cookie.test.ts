@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { SUBJECT_COOKIE_NAME, SubjectCookie } from '../../../src/http/subject-cookie.js';
+import { createHmac, randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SECURE_SUBJECT_COOKIE_NAME, SUBJECT_COOKIE_NAME, SubjectCookie } from '../../../src/http/subject-cookie.js';
 
 const SECRET = 's'.repeat(32);
 
@@ -11,12 +11,16 @@ function newVisitor(cookies: SubjectCookie) {
 }
 
 describe('SubjectCookie', () => {
-  it('gives a new visitor an id and a signed HttpOnly cookie, and recognises it on the way back', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('gives a new visitor an id and a signed HttpOnly __Host- cookie, and recognises it on the way back', () => {
     const cookies = new SubjectCookie(SECRET, { secure: true });
     const visitor = newVisitor(cookies);
     expect(visitor.subject).toMatch(/^visitor:[0-9a-f-]{36}$/);
     expect(visitor.setCookie).toBe(`${visitor.pair}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax; Secure`);
-    expect(visitor.pair.startsWith(`${SUBJECT_COOKIE_NAME}=`)).toBe(true);
+    expect(visitor.pair).toMatch(new RegExp(`^${SECURE_SUBJECT_COOKIE_NAME}=[0-9a-f-]{36}\\.[0-9]+\\.[A-Za-z0-9_-]{43}$`));
     expect(cookies.resolve(`theme=dark; ${visitor.pair}; lang=de`, { create: true })).toEqual({ subject: visitor.subject });
   });
 
@@ -33,15 +37,18 @@ describe('SubjectCookie', () => {
   it('refuses tampered values: another visitor id, a changed or missing signature, junk', () => {
     const cookies = new SubjectCookie(SECRET);
     const { pair } = newVisitor(cookies);
-    const [visitor, signature] = pair.slice(SUBJECT_COOKIE_NAME.length + 1).split('.') as [string, string];
+    const [visitor, issuedAt, signature] = pair.slice(SUBJECT_COOKIE_NAME.length + 1).split('.') as [string, string, string];
     const flipped = `${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`;
     for (const value of [
-      `${randomUUID()}.${signature}`,
-      `${visitor}.${flipped}`,
-      `${visitor}.${signature}x`,
-      `${visitor}.`,
+      `${randomUUID()}.${issuedAt}.${signature}`,
+      `${visitor}.${Number(issuedAt) + 1}.${signature}`,
+      `${visitor}.${issuedAt}.${flipped}`,
+      `${visitor}.${issuedAt}.${signature}x`,
+      `${visitor}.${issuedAt}.${signature}.x`,
+      `${visitor}.${issuedAt}.`,
+      `${visitor}.${signature}`,
       visitor,
-      `${visitor.toUpperCase()}.${signature}`,
+      `${visitor.toUpperCase()}.${issuedAt}.${signature}`,
       '',
       '.'.repeat(50),
     ]) {
@@ -71,6 +78,50 @@ describe('SubjectCookie', () => {
     expect(setCookie).toBe(`${pair}; Path=/app; Max-Age=60; HttpOnly; SameSite=Strict`);
     expect(cookies.resolve(pair, { create: false })).toEqual({ subject });
     expect(new SubjectCookie(SECRET).resolve(pair.replace(/^sid=/, `${SUBJECT_COOKIE_NAME}=`), { create: false })).toEqual({ subject });
+  });
+
+  it('keeps refusing the old format without an issue time (<visitor>.<HMAC of the visitor alone>)', () => {
+    const visitor = randomUUID();
+    const oldSignature = createHmac('sha256', SECRET).update(`relay-subject:${visitor}`).digest('base64url');
+    expect(new SubjectCookie(SECRET).resolve(`${SUBJECT_COOKIE_NAME}=${visitor}.${oldSignature}`, { create: false })).toEqual({});
+  });
+
+  // Attack: a copied cookie used to work forever (no issue time under the signature, no server-side age).
+  it('refuses a cookie older than maxAgeSeconds, and one issued in the future', () => {
+    vi.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z') });
+    const cookies = new SubjectCookie(SECRET, { maxAgeSeconds: 3600 });
+    const { pair, subject } = newVisitor(cookies);
+    vi.advanceTimersByTime(3600_000);
+    expect(cookies.resolve(pair, { create: false })).toEqual({ subject });
+    vi.advanceTimersByTime(1000);
+    expect(cookies.resolve(pair, { create: false })).toEqual({});
+    vi.setSystemTime(new Date('2029-12-31T23:00:00Z'));
+    expect(cookies.resolve(pair, { create: false })).toEqual({});
+  });
+
+  // Attack (cookie tossing): a sibling subdomain plants `relay_sid=<its own visitor>` under a longer path, which the
+  // browser sends first, so the victim's verification would land on the attacker's visitor.
+  it('takes no subject from a request carrying the cookie twice: a new visitor when creating', () => {
+    const cookies = new SubjectCookie(SECRET);
+    const victim = newVisitor(cookies);
+    const attacker = newVisitor(cookies);
+    for (const header of [`${attacker.pair}; ${victim.pair}`, [victim.pair, attacker.pair], `${victim.pair}; ${victim.pair}`, `${victim.pair}; ${SUBJECT_COOKIE_NAME}=junk`]) {
+      expect(cookies.resolve(header, { create: false })).toEqual({});
+      const created = cookies.resolve(header, { create: true });
+      expect([victim.subject, attacker.subject]).not.toContain(created.subject);
+      expect(created.setCookie).toMatch(new RegExp(`^${SUBJECT_COOKIE_NAME}=`));
+    }
+  });
+
+  it('names a Secure cookie with path / __Host-relay_sid, any other relay_sid', () => {
+    expect(newVisitor(new SubjectCookie(SECRET, { secure: true })).pair.startsWith(`${SECURE_SUBJECT_COOKIE_NAME}=`)).toBe(true);
+    expect(newVisitor(new SubjectCookie(SECRET, { secure: true, path: '/app' })).pair.startsWith(`${SUBJECT_COOKIE_NAME}=`)).toBe(true);
+    expect(newVisitor(new SubjectCookie(SECRET, { secure: false })).pair.startsWith(`${SUBJECT_COOKIE_NAME}=`)).toBe(true);
+  });
+
+  it('refuses a __Host- name the browser would drop (not Secure, or a path other than /)', () => {
+    expect(() => new SubjectCookie(SECRET, { name: '__Host-x', secure: false })).toThrow(/__Host-/);
+    expect(() => new SubjectCookie(SECRET, { name: '__Host-x', secure: true, path: '/app' })).toThrow(/__Host-/);
   });
 
   it('refuses a secret shorter than 32 characters', () => {

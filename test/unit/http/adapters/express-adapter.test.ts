@@ -104,7 +104,7 @@ describe('relayRouter (Express)', () => {
       expect(spy.seen).toEqual([expect.objectContaining({ code: RelayErrorCode.STORAGE })]);
       const answered = await fetch(`${base}/answer`, { headers: { 'x-user': 'broken' } });
       expect(answered.status).toBe(503);
-      expect(await answered.json()).toEqual({ code: 'ERR_RELAY_STORAGE', message: 'database unavailable' });
+      expect(await answered.json()).toEqual({ code: 'ERR_RELAY_STORAGE', message: 'The verification service is unavailable; try again later' });
     });
   });
 });
