@@ -1,16 +1,15 @@
 /**
- * The control API under `/_emulator`: camelCase JSON, no authentication, never faulted, rate
- * limited, inflected or logged. Tests use it to complete relays, inject faults, move the clock, reset, and read the
+ * The control API under `/_emulator`: camelCase JSON, no authentication (but guarded against web pages, see
+ * `control-guard.ts`), never faulted, rate limited, inflected or logged. Tests use it to complete relays, inject
+ * faults, move the clock, reset, and read the
  * counters and the request log.
  */
 import { parseBody, INVALID_JSON, type EmulatorContext } from './context.js';
+import { WIDGET_COMPLETE_PATH } from './control-guard.js';
 import { toRfc3339Millis } from './encoding.js';
 import { FAULT_ENDPOINTS, type Fault, type FaultEndpoint } from './faults.js';
 import { relayStatus, type ClaimResult, type MethodologyEntry, type Relay } from './relays.js';
 import { errorResponse, jsonResponse, parameterError, withHeaders, type EmulatorResponse } from './responses.js';
-
-/** Path of the widget's completion endpoint (also used by the hosted page). */
-const WIDGET_COMPLETE_PATH = '/_emulator/widget/complete';
 
 const WIDGET_CORS_HEADERS = { 'Access-Control-Allow-Origin': '*' };
 const OK = { ok: true } as const;

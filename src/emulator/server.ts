@@ -5,14 +5,17 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { accessLogLine, redactedPath } from './access-log.js';
 import { parseBody, INVALID_JSON, type ApiRequest, type EmulatorContext } from './context.js';
 import { handleControl, routeNotFound } from './control.js';
+import { ownOrigins, refuseControlRequest } from './control-guard.js';
 import { randomAlphanumeric, toRfc3339Millis } from './encoding.js';
 import type { Fault, FaultEndpoint } from './faults.js';
 import { createPrivacyPass } from './handlers/create-privacy-pass.js';
 import { createRelay } from './handlers/create-relay.js';
 import { generateClaim } from './handlers/generate-claim.js';
 import { requestChallenge } from './handlers/request-challenge.js';
+import { MAX_BODY_BYTES, readCappedBody } from './request-body.js';
 import { collectHeaders } from './request-log.js';
 import { errorResponse, injectedFaultResponse, withHeaders, type EmulatorResponse } from './responses.js';
 import { hostedPage } from './widget/hosted-page.js';
@@ -48,8 +51,8 @@ export function createEmulatorServer(context: EmulatorContext): EmulatorServer {
         req.socket.destroy();
         return;
       }
-      // The query may hold an access token: log the path only.
-      const path = (req.url ?? '').split('?')[0];
+      // The query may hold an access token: log the path only, and that without relay tokens.
+      const path = redactedPath((req.url ?? '').split('?')[0] ?? '');
       context.options.logger?.(`internal error on ${req.method} ${path}: ${String(error)}`);
       if (!res.headersSent) send(res, errorResponse('internal_error', 'The emulator failed to handle this request.'));
     });
@@ -80,15 +83,28 @@ async function handleRequest(
   if (path === '/api' || path.startsWith('/api/')) {
     await handleApiRequest(context, shutdown, req, res, { method, path, arrivedAt });
   } else {
-    const rawBody = await readBody(req);
-    if (path.startsWith('/_emulator/')) send(res, handleControl(context, method, path, rawBody));
+    const read = await readCappedBody(req);
+    if (read.kind === 'too-large') send(res, tooLargeResponse());
+    else if (path.startsWith('/_emulator/')) send(res, controlResponse(context, req, method, path, read.bytes));
     else if (method === 'GET' && path === '/widget.js') send(res, widgetScriptResponse());
     else if (method === 'GET' && path === '/relay') {
       send(res, hostedPage(context, url.searchParams, req.headers.referer));
     }
     else send(res, routeNotFound(method, path));
   }
-  context.options.logger?.(`${method} ${path} ${res.statusCode} ${Math.round(performance.now() - startedAt)}ms`);
+  context.options.logger?.(accessLogLine(method, path, res.statusCode, performance.now() - startedAt));
+}
+
+function controlResponse(
+  context: EmulatorContext,
+  req: IncomingMessage,
+  method: string,
+  path: string,
+  rawBody: Buffer,
+): EmulatorResponse {
+  const origins = ownOrigins(context.options.host, req.socket.localPort ?? context.options.port);
+  const refusal = refuseControlRequest({ method, path, headers: req.headers, bodyLength: rawBody.length }, origins);
+  return refusal ?? handleControl(context, method, path, rawBody);
 }
 
 async function handleApiRequest(
@@ -102,13 +118,16 @@ async function handleApiRequest(
   // A pending fault belongs to the request that arrives first, whatever its body.
   const fault = route ? context.state.faults.take(route.endpoint) : undefined;
   const headers = collectHeaders(req.rawHeaders);
-  const body = parseBody(await readBody(req));
+  const read = await readCappedBody(req);
+  const body = read.kind === 'body' ? parseBody(read.bytes) : undefined;
 
   let response: EmulatorResponse;
   if (!route) {
     response = routeNotFound(method, path);
   } else if (fault?.mode === 'status') {
     response = injectedFaultResponse(fault.status, context.options.rateLimit);
+  } else if (read.kind === 'too-large') {
+    response = tooLargeResponse();
   } else {
     const wait = delayOf(fault, shutdown);
     const request: ApiRequest = {
@@ -163,14 +182,13 @@ function delayOf(fault: Fault | undefined, shutdown: AbortSignal): () => Promise
   return () => sleep(fault.delayMs, undefined, { signal: shutdown });
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-    // A client that disconnects mid-body gets its request processed with what arrived (the response goes nowhere).
-    req.on('close', () => resolve(Buffer.concat(chunks)));
+/**
+ * 413 for a body over the cap. The rest of the body is never read, so the connection cannot carry another request:
+ * `Connection: close` has Node close it once the answer is written.
+ */
+function tooLargeResponse(): EmulatorResponse {
+  return withHeaders(errorResponse('request_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`), {
+    Connection: 'close',
   });
 }
 
