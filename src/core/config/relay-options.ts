@@ -145,7 +145,7 @@ export const RELAY_OPTION_TABLE = {
     baseDelayMs: { env: 'RELAY_RETRY_BASE_DELAY_MS', kind: integerBetween(0, 60_000), default: 200 },
     /** Backoff cap; at least `baseDelayMs`. */
     maxDelayMs: { env: 'RELAY_RETRY_MAX_DELAY_MS', kind: integerBetween(0, 600_000), default: 5_000 },
-    /** Longest wait honoured after a 429's `RateLimit-Reset`. */
+    /** Longest total wait one call spends on 429s' `RateLimit-Reset`; a reset that does not fit ends the call with its 429. */
     rateLimitMaxWaitMs: { env: 'RELAY_RATE_LIMIT_MAX_WAIT_MS', kind: integerBetween(0, 3_600_000), default: 60_000 },
     /** How long a 403 on generate-claim is retried. */
     forbiddenRetryBudgetMs: { env: 'RELAY_FORBIDDEN_RETRY_BUDGET_MS', kind: integerBetween(0, 600_000), default: 10_000 },

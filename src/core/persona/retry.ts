@@ -25,7 +25,11 @@ export interface RetryPolicy {
   /** Backoff before retry n is `min(maxDelayMs, baseDelayMs × 2^(n−1)) × U(0.5, 1)`. */
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
-  /** Longest wait a 429's `RateLimit-Reset` can impose. */
+  /**
+   * Longest time one call spends waiting out 429s' `RateLimit-Reset`, all retries together. A 429 whose reset does
+   * not fit in what is left ends the call with that 429 at once: waiting less than the reset would only earn
+   * another 429, and waiting longer would hold the caller (often a browser request) for minutes.
+   */
   readonly rateLimitMaxWaitMs: number;
   /** On generate-claim, a 403 is retried while at most this long has passed since the first attempt. */
   readonly forbiddenRetryBudgetMs: number;
@@ -158,6 +162,7 @@ export async function runWithRetries<T>(
     notify(options.onAttempt, event);
   };
   const startedAt = environment.now();
+  let rateLimitWaitedMs = 0;
   let lastFailure: unknown;
   for (let attemptNumber = 1; ; attemptNumber += 1) {
     if (signal?.aborted) throw abortedError(operation, attemptNumber - 1, lastFailure);
@@ -191,11 +196,14 @@ export async function runWithRetries<T>(
       throw failure;
     }
     const elapsedMs = environment.now() - startedAt;
-    if (attemptNumber > policy.maxRetries || !isRetried(kind, elapsedMs, policy)) {
+    const rateLimitWaitMs = rateLimitResetMs(failure);
+    const rateLimitBudgetSpent = rateLimitWaitedMs + rateLimitWaitMs > policy.rateLimitMaxWaitMs;
+    if (attemptNumber > policy.maxRetries || rateLimitBudgetSpent || !isRetried(kind, elapsedMs, policy)) {
       report({ ...failureFields, outcome: 'final' });
       throw failure;
     }
-    const delayMs = retryDelayMs(attemptNumber, failure, policy, environment.random);
+    rateLimitWaitedMs += rateLimitWaitMs;
+    const delayMs = Math.max(backoffDelayMs(attemptNumber, policy, environment.random), rateLimitWaitMs);
     report({ ...failureFields, outcome: 'retry', delayMs });
     lastFailure = failure;
     await waitBeforeRetry(environment.sleep, delayMs, signal, () =>
@@ -209,22 +217,12 @@ function isRetried(kind: PersonaFailureKind, elapsedMs: number, policy: RetryPol
   return kind === 'ambiguous' || (kind === 'forbidden' && elapsedMs <= policy.forbiddenRetryBudgetMs);
 }
 
-/** Backoff, but after a 429 at least `RateLimit-Reset` (itself capped). */
-function retryDelayMs(
-  retryNumber: number,
-  failure: unknown,
-  policy: RetryPolicy,
-  random: () => number,
-): number {
-  const backoff = backoffDelayMs(retryNumber, policy, random);
-  if (
-    failure instanceof PersonaApiError &&
-    failure.status === 429 &&
-    failure.rateLimitResetSeconds !== undefined
-  ) {
-    return Math.max(backoff, Math.min(failure.rateLimitResetSeconds * 1000, policy.rateLimitMaxWaitMs));
+/** The wait a 429's `RateLimit-Reset` asks for; 0 for any other failure (the backoff alone applies). */
+function rateLimitResetMs(failure: unknown): number {
+  if (failure instanceof PersonaApiError && failure.status === 429 && failure.rateLimitResetSeconds !== undefined) {
+    return failure.rateLimitResetSeconds * 1000;
   }
-  return backoff;
+  return 0;
 }
 
 /**

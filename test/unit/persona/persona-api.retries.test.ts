@@ -122,10 +122,11 @@ describe('429', () => {
     expect(client.delays).toEqual([7_000]);
   });
 
-  it('caps the RateLimit-Reset wait at rateLimitMaxWaitMs', async () => {
+  it('gives up at once on a RateLimit-Reset longer than rateLimitMaxWaitMs', async () => {
     server.script(failure(429, { 'ratelimit-reset': '3600' }), PASS_OK);
-    await issue();
-    expect(client.delays).toEqual([60_000]);
+    await expect(issue()).rejects.toMatchObject({ status: 429, rateLimitResetSeconds: 3600 });
+    expect(server.requests).toHaveLength(1);
+    expect(client.delays).toEqual([]);
   });
 
   it('falls back to the backoff without the header', async () => {

@@ -211,3 +211,64 @@ describe('runWithRetries hooks', () => {
     ]);
   });
 });
+
+describe('runWithRetries · RateLimit-Reset budget', () => {
+  const rateLimited = (resetSeconds: number) =>
+    new PersonaApiError({ operation: 'generate-claim', status: 429, title: 'Too Many Requests', rateLimitResetSeconds: resetSeconds });
+
+  /** Runs a generate-claim whose attempts answer `answers` in turn (a number = a 429 with that reset, `ok` = success). */
+  async function run(answers: ReadonlyArray<number | 'ok'>, rateLimitMaxWaitMs = DEFAULT_RETRY_POLICY.rateLimitMaxWaitMs) {
+    const delays: number[] = [];
+    const events: AttemptEvent[] = [];
+    let attempts = 0;
+    const outcome = await runWithRetries(
+      'generate-claim',
+      async () => {
+        const answer = answers[attempts]!;
+        attempts += 1;
+        if (answer === 'ok') return { status: 200, value: 'claim' };
+        throw rateLimited(answer);
+      },
+      { ...DEFAULT_RETRY_POLICY, rateLimitMaxWaitMs },
+      { sleep: async (ms) => void delays.push(ms), random: () => 0, now: () => 0, onAttempt: (event) => events.push(event) },
+    ).catch((caught: unknown) => caught);
+    return { outcome, delays, attempts, events };
+  }
+
+  it('waits out resets that fit in rateLimitMaxWaitMs, all retries together', async () => {
+    const { outcome, delays } = await run([20, 20, 20, 'ok']);
+    expect(outcome).toBe('claim');
+    expect(delays).toEqual([20_000, 20_000, 20_000]);
+  });
+
+  it('a reset longer than rateLimitMaxWaitMs ends the call at once with that 429, without waiting', async () => {
+    const { outcome, delays, attempts, events } = await run([3_600, 'ok']);
+    expect(outcome).toBeInstanceOf(PersonaApiError);
+    expect((outcome as PersonaApiError).status).toBe(429);
+    expect(delays).toEqual([]);
+    expect(attempts).toBe(1);
+    expect(events.map((event) => event.outcome)).toEqual(['final']);
+  });
+
+  it('stops when the next reset would overrun what is left of the budget (no 3 × 59 s hold)', async () => {
+    const { outcome, delays, attempts } = await run([59, 59, 59, 'ok']);
+    expect((outcome as PersonaApiError).status).toBe(429);
+    expect(delays).toEqual([59_000]);
+    expect(attempts).toBe(2);
+  });
+
+  it('bounds the total wait by rateLimitMaxWaitMs plus the backoffs, whatever the resets', async () => {
+    for (const resets of [[1, 1, 1], [30, 29, 2], [60, 1, 1], [0, 61, 0], [45, 10, 5]]) {
+      const { delays } = await run([...resets, 'ok'], 60_000);
+      const backoffs = [1, 2, 3].map((n) => backoffDelayMs(n, DEFAULT_RETRY_POLICY, () => 0));
+      expect(delays.reduce((sum, ms) => sum + ms, 0), String(resets)).toBeLessThanOrEqual(60_000 + backoffs.reduce((a, b) => a + b));
+    }
+  });
+
+  it('rateLimitMaxWaitMs 0 turns waiting on a reset off; a 429 without reset still backs off', async () => {
+    expect((await run([1, 'ok'], 0)).delays).toEqual([]);
+    const { outcome, delays } = await run([0, 'ok'], 0);
+    expect(outcome).toBe('claim');
+    expect(delays).toEqual([100]);
+  });
+});
