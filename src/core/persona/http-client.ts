@@ -53,9 +53,9 @@ export interface PersonaHttpClient {
  * Persona could otherwise link an identified issuance to an anonymous redemption.
  */
 export interface PersonaTransports {
-  /** Carries issuance (`createPrivacyPass`), the only call with the API key. */
+  /** Carries issuance: the challenge request and `createPrivacyPass`, the only call with the API key. */
   readonly identified: PersonaHttpClient;
-  /** Carries everything else: relay creation, challenges, the 401 probe and redemption. */
+  /** Carries everything about a user's relay: its creation, the 401 probe and redemption. */
   readonly anonymous: PersonaHttpClient;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Persona API client: two transports behind one small interface (identified for issuance,
- * anonymous for everything else), one retry loop and secret-free errors.
+ * anonymous for everything about a user's relay), one retry loop and secret-free errors.
  */
 export {
   PersonaApi,

@@ -1,9 +1,10 @@
 /**
  * The client for the endpoints of Persona's Relay protocol.
  *
- * Issuance (`createPrivacyPass`) goes over the identified transport; everything else over
- * the anonymous one, so Persona cannot link the two. Each call runs in the one retry loop
- * with the same body and, where there is one, the same `Idempotency-Key`.
+ * Issuance (`requestChallenge`, `createPrivacyPass`) goes over the identified transport;
+ * everything about a user's relay (creation, the 401 probe, redemption) over the anonymous
+ * one, so Persona cannot link the two. Each call runs in the one retry loop with the same
+ * body and, where there is one, the same `Idempotency-Key`.
  */
 import http from 'node:http';
 import { RelayError, RelayErrorCode } from '../errors.js';
@@ -53,7 +54,7 @@ export interface PersonaApiOptions {
    * fakes). They stay the caller's: {@link PersonaApi.close} does not close them.
    */
   readonly transports?: PersonaTransports;
-  /** API key for `createPrivacyPass`, the only identified call. */
+  /** API key for `createPrivacyPass`, the only call that carries it. */
   readonly apiKey?: string;
   /** Retry policy; unset fields take {@link DEFAULT_RETRY_POLICY}'s values. */
   readonly retry?: Partial<RetryPolicy>;
@@ -227,11 +228,7 @@ export class PersonaApi {
       ...(options.onAttempt === undefined ? {} : { onAttempt: options.onAttempt }),
     };
     const common = jsonHeaders(options.personaVersion);
-    this.#identifiedHeaders = {
-      ...common,
-      'User-Agent': NEUTRAL_USER_AGENT,
-      ...(options.apiKey === undefined ? {} : { Authorization: `Bearer ${options.apiKey}` }),
-    };
+    this.#identifiedHeaders = { ...common, 'User-Agent': NEUTRAL_USER_AGENT };
     this.#anonymousHeaders = { ...common, 'User-Agent': options.anonymousUserAgent ?? NEUTRAL_USER_AGENT };
     if (options.transports === undefined) {
       const own = createPersonaTransports({
@@ -272,8 +269,14 @@ export class PersonaApi {
   }
 
   /**
-   * Requests challenge material for a claim type (`POST /api/privacy/v1/relays/challenge`,
-   * anonymous); `sandbox: true` only in sandbox.
+   * Requests challenge material for a claim type (`POST /api/privacy/v1/relays/challenge`);
+   * `sandbox: true` only in sandbox. It carries no API key, but rides the **identified**
+   * transport: it is the first step of an issuance, and the identified signing call follows
+   * it within milliseconds, so Persona can tie whatever connection carries it to the
+   * platform by timing. On an anonymous keep-alive connection that tie would extend to the
+   * relay creations and redemptions the same connection carries later; on the identified one
+   * it adds nothing Persona does not learn from the signing call itself. (A one-off
+   * connection would do as well, at the price of a third agent and a handshake per issuance.)
    */
   async requestChallenge(
     input: RequestChallengeInput,
@@ -283,7 +286,7 @@ export class PersonaApi {
     requireBooleanArgument(input.sandbox, 'sandbox');
     const operation = 'request-challenge';
     const body = JSON.stringify({ 'claim-type': input.claimType, ...(input.sandbox ? { sandbox: true } : {}) });
-    return this.#call(operation, 'anonymous', { path: PATHS.challenge, body }, options, (response) => {
+    return this.#call(operation, 'identified', { path: PATHS.challenge, body }, options, (response) => {
       const origin = { operation, status: response.status } as const;
       const answer = this.#successBody(operation, response, []);
       return {
@@ -323,8 +326,9 @@ export class PersonaApi {
   }
 
   /**
-   * Has Persona blind-sign a token (`POST /api/v1/privacy-passes`), the only **identified**
-   * call: `Authorization: Bearer <apiKey>`, never a relay secret or relay token. Retries
+   * Has Persona blind-sign a token (`POST /api/v1/privacy-passes`) over the identified
+   * transport, the only call with `Authorization: Bearer <apiKey>`; never a relay secret or
+   * relay token. Retries
    * resend the identical body with the same `Idempotency-Key`, so a lost answer is not
    * billed twice.
    *
@@ -344,7 +348,7 @@ export class PersonaApi {
     const request: PersonaCall = {
       path: PATHS.privacyPasses,
       body: JSON.stringify({ 'blinded-token': input.blindedToken, 'key-id': input.keyId }),
-      headers: { 'Idempotency-Key': options.idempotencyKey },
+      headers: { Authorization: `Bearer ${this.#apiKey}`, 'Idempotency-Key': options.idempotencyKey },
     };
     const secrets = [input.blindedToken];
     return this.#call(operation, 'identified', request, options, (response) => {

@@ -101,7 +101,7 @@ export class PrivacyPassService {
     return this.inFlight.run(() => this.signAndStore(request, prepared));
   }
 
-  /** Challenge (anonymous), checks, token input and blinding: everything before the identified call. */
+  /** Challenge (the relay's anonymous 401 probe, or the endpoint), checks, token input and blinding: everything before the billed call. */
   private async prepare(request: IssueRequest): Promise<PreparedIssuance> {
     const { options, engine, clock } = this.deps;
     const material = await this.fetchChallenge(request);

@@ -35,6 +35,8 @@ class PortRecordingAgent extends http.Agent {
 }
 
 const CHALLENGE_BODY = { challenge: 'c', 'token-key': 'k', 'token-key-id': 'i' };
+const RELAY_BODY = { 'relay-token': 'relay_x', 'relay-secret': 's', 'relay-session-access-token': 'jwt' };
+const createRelay = (api: PersonaApi) => api.createRelay({ claimType: 'x', encryptionKeyPem: null, sandbox: false });
 
 describe('connection separation', () => {
   it('never shares a TCP connection between identified and anonymous calls, and reuses each', async () => {
@@ -43,9 +45,14 @@ describe('connection separation', () => {
       const identifiedPorts: number[] = [];
       const anonymousPorts: number[] = [];
       for (let round = 0; round < 6; round += 1) {
+        server.script({ status: 200, body: RELAY_BODY });
+        await createRelay(api);
+        anonymousPorts.push(server.requests.at(-1)!.remotePort);
+
+        // An issuance: its challenge rides the identified connection, never one that carries relays.
         server.script({ status: 200, body: CHALLENGE_BODY });
         await api.requestChallenge({ claimType: 'x', sandbox: false });
-        anonymousPorts.push(server.requests.at(-1)!.remotePort);
+        identifiedPorts.push(server.requests.at(-1)!.remotePort);
 
         server.script({ status: 200, body: { 'blind-sig': 's' } });
         await api.createPrivacyPass(BLINDED, { idempotencyKey: `${IDEMPOTENCY_KEY}-${round}` });
@@ -70,23 +77,23 @@ describe('connection separation', () => {
   it('keeps concurrent identified and anonymous calls on disjoint connections', async () => {
     const { api } = createTestClient(server);
     try {
-      server.setFallback({ status: 200, body: { ...CHALLENGE_BODY, 'blind-sig': 's' } });
+      server.setFallback({ status: 200, body: { ...RELAY_BODY, ...CHALLENGE_BODY, 'blind-sig': 's' } });
       // Several concurrent batches: sockets freed by one batch are reused by the next.
       for (let batch = 0; batch < 4; batch += 1) {
         await Promise.all(
           Array.from({ length: 6 }, (_, index) =>
-            index % 2 === 0
-              ? api.requestChallenge({ claimType: 'x', sandbox: false })
-              : api.createPrivacyPass(BLINDED, { idempotencyKey: `k${batch}-${index}` }),
+            [
+              () => createRelay(api),
+              () => api.requestChallenge({ claimType: 'x', sandbox: false }),
+              () => api.createPrivacyPass(BLINDED, { idempotencyKey: `k${batch}-${index}` }),
+            ][index % 3]!(),
           ),
         );
       }
-      const identified = new Set(
-        server.requests.filter((request) => request.headers.authorization !== undefined).map((r) => r.remotePort),
-      );
-      const anonymous = new Set(
-        server.requests.filter((request) => request.headers.authorization === undefined).map((r) => r.remotePort),
-      );
+      const portsOf = (relayCalls: boolean) =>
+        new Set(server.requests.filter((request) => (request.url === '/api/privacy/v1/relays') === relayCalls).map((r) => r.remotePort));
+      const identified = portsOf(false);
+      const anonymous = portsOf(true);
       expect(identified.size).toBeGreaterThan(0);
       expect(anonymous.size).toBeGreaterThan(0);
       expect([...identified].filter((port) => anonymous.has(port))).toEqual([]);
@@ -100,17 +107,20 @@ describe('connection separation', () => {
     const { api } = createTestClient(server, { anonymousAgent: agent });
     try {
       server.script(
+        { status: 200, body: RELAY_BODY },
         { status: 200, body: CHALLENGE_BODY },
         { status: 200, body: { 'blind-sig': 's' } },
-        { status: 200, body: CHALLENGE_BODY },
+        { status: 200, body: RELAY_BODY },
       );
+      await createRelay(api);
       await api.requestChallenge({ claimType: 'x', sandbox: false });
       await api.createPrivacyPass(BLINDED, { idempotencyKey: IDEMPOTENCY_KEY });
-      await api.requestChallenge({ claimType: 'x', sandbox: false });
-      const [first, identified, second] = server.requests;
+      await createRelay(api);
+      const [first, challenge, identified, second] = server.requests;
       expect(agent.localPorts).toEqual([first!.remotePort]);
       expect(first!.remotePort).toBe(second!.remotePort);
       expect(identified!.remotePort).not.toBe(first!.remotePort);
+      expect(challenge!.remotePort).toBe(identified!.remotePort);
       api.close();
       expect(Object.values(agent.freeSockets).flat()).toHaveLength(1);
     } finally {

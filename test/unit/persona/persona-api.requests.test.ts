@@ -100,7 +100,7 @@ describe('createRelay', () => {
 });
 
 describe('requestChallenge', () => {
-  it('POSTs the claim type anonymously and reads the challenge material', async () => {
+  it('POSTs the claim type without the API key and reads the challenge material', async () => {
     server.script({ status: 200, body: { challenge: 'Y2g', 'token-key': 'a2V5', 'token-key-id': 'id1' } });
     const material = await api.requestChallenge({ claimType: 'age_over18_germany', sandbox: false });
 
@@ -250,15 +250,18 @@ describe('options', () => {
     const custom = createTestClient(server, { personaVersion: '2025-12-08', anonymousUserAgent: 'Mozilla/5.0 (X11)' });
     try {
       server.script(
+        { status: 200, body: { 'relay-token': 'relay_x', 'relay-secret': 's', 'relay-session-access-token': 'jwt' } },
         { status: 200, body: { challenge: 'c', 'token-key': 'k', 'token-key-id': 'i' } },
         { status: 200, body: { 'blind-sig': 's' } },
       );
+      await custom.api.createRelay({ claimType: 'x', encryptionKeyPem: null, sandbox: false });
       await custom.api.requestChallenge({ claimType: 'x', sandbox: false });
       await custom.api.createPrivacyPass(BLINDED, { idempotencyKey: IDEMPOTENCY_KEY });
-      const [anonymous, identified] = server.requests;
-      expect(anonymous!.headers['persona-version']).toBe('2025-12-08');
-      expect(identified!.headers['persona-version']).toBe('2025-12-08');
+      const [anonymous, challenge, identified] = server.requests;
+      for (const request of [anonymous, challenge, identified]) expect(request!.headers['persona-version']).toBe('2025-12-08');
       expect(anonymous!.headers['user-agent']).toBe('Mozilla/5.0 (X11)');
+      // Issuance keeps the default: a custom User-Agent there would only add a platform signal to identified calls.
+      expect(challenge!.headers['user-agent']).toBe('node');
       expect(identified!.headers['user-agent']).toBe('node');
     } finally {
       custom.api.close();
