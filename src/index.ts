@@ -31,6 +31,7 @@ export {
 export type {
   BlindRsaEngineName,
   ChallengeSource,
+  DryPoolPolicy,
   EncryptionMode,
   IssuanceMode,
   PerRelayKeyBits,

@@ -4,11 +4,12 @@
  * core services), once with `at-creation` issuance and once with `pool`
  * issuance, per-relay payload keys in both:
  *
- * - anonymous calls (relay creation, challenge, the 401 probe, redemption)
- *   carry no API key anywhere, no `Bearer`, exactly the header names the
- *   protocol needs, and the library's neutral User-Agent;
- * - privacy-passes calls never carry a relay secret or relay token;
- * - identified and anonymous calls never share a TCP connection;
+ * - anonymous calls (relay creation, the 401 probe, redemption) carry no API
+ *   key anywhere, no `Bearer`, exactly the header names the protocol needs,
+ *   and the library's neutral User-Agent;
+ * - issuance calls (challenge, privacy-passes) never carry a relay secret or
+ *   relay token, and only privacy-passes carries the API key;
+ * - identified (issuance) and anonymous calls never share a TCP connection;
  * - every relay gets its own payload key;
  * - in pool mode, issuance times are not driven by redemption times: the
  *   figures are printed, and compared with the at-creation run, where
@@ -49,7 +50,9 @@ const ALLOWED_HEADERS: Record<CallKind, string[]> = {
   'generate-claim': [...TRANSPORT_HEADERS, 'authorization', 'idempotency-key', 'persona-relay-secret'],
   'privacy-passes': [...TRANSPORT_HEADERS, 'authorization', 'idempotency-key'],
 };
-const ANONYMOUS: ReadonlySet<CallKind> = new Set(['relays', 'challenge', 'probe', 'generate-claim']);
+const ANONYMOUS: ReadonlySet<CallKind> = new Set(['relays', 'probe', 'generate-claim']);
+/** Issuance: the challenge rides the identified connection with the signing call it belongs to. */
+const IDENTIFIED: ReadonlySet<CallKind> = new Set(['challenge', 'privacy-passes']);
 
 /** The library's default anonymous User-Agent, the same for every platform using it. */
 const NEUTRAL_USER_AGENT = DEFAULT_RELAY_OPTIONS.anonymousUserAgent;
@@ -87,7 +90,7 @@ async function runSessions(app: RelayApp, emulator: TestEmulator, count: number,
 function describePrivacyChecks(mode: 'at-creation' | 'pool', run: () => Run): void {
   it(`${mode}: anonymous calls carry no API key, no Bearer, only the allowed headers and the neutral User-Agent`, () => {
     const anonymous = run().log.filter((entry) => ANONYMOUS.has(kindOf(entry)));
-    expect(new Set(anonymous.map(kindOf))).toEqual(new Set(mode === 'pool' ? ['relays', 'challenge', 'generate-claim'] : ['relays', 'probe', 'generate-claim']));
+    expect(new Set(anonymous.map(kindOf))).toEqual(new Set(mode === 'pool' ? ['relays', 'generate-claim'] : ['relays', 'probe', 'generate-claim']));
     for (const entry of anonymous) {
       const kind = kindOf(entry);
       const where = `${kind} ${entry.path}`;
@@ -102,13 +105,12 @@ function describePrivacyChecks(mode: 'at-creation' | 'pool', run: () => Run): vo
     }
     // What the anonymous bodies say: the claim type and the relay's key, nothing about the platform.
     for (const entry of anonymous.filter((e) => kindOf(e) === 'relays')) expect(Object.keys(entry.body as object).sort()).toEqual(['claim-type', 'encryption-key-pem']);
-    for (const entry of anonymous.filter((e) => kindOf(e) === 'challenge')) expect(entry.body).toEqual({ 'claim-type': expect.any(String) });
     for (const entry of anonymous.filter((e) => ['probe', 'generate-claim'].includes(kindOf(e)))) expect(entry.body).toEqual({});
     // The User-Agent is a fixed word: no version, host or platform name in it.
     expect(NEUTRAL_USER_AGENT).toMatch(/^[a-z-]+$/);
   });
 
-  it(`${mode}: privacy-passes calls carry the API key and never a relay secret or relay token`, () => {
+  it(`${mode}: only privacy-passes carries the API key, and no issuance call a relay secret or relay token`, () => {
     const log = run().log;
     const relayTokens = new Set(log.filter((e) => ['probe', 'generate-claim'].includes(kindOf(e))).map((e) => decodeURIComponent(e.path.split('/')[5]!)));
     const relaySecrets = new Set(log.map((e) => e.headers['persona-relay-secret']).filter((s): s is string => typeof s === 'string'));
@@ -117,9 +119,19 @@ function describePrivacyChecks(mode: 'at-creation' | 'pool', run: () => Run): vo
     const issuances = log.filter((e) => kindOf(e) === 'privacy-passes');
     expect(issuances.length).toBeGreaterThanOrEqual(run().sessions - 2);
     for (const entry of issuances) {
-      for (const name of Object.keys(entry.headers)) expect(ALLOWED_HEADERS['privacy-passes'], `privacy-passes header ${name}`).toContain(name);
       expect(entry.headers.authorization).toBe(`Bearer ${PRODUCTION_API_KEY}`);
       expect(Object.keys(entry.body as object).sort()).toEqual(['blinded-token', 'key-id']);
+    }
+    const challenges = log.filter((e) => kindOf(e) === 'challenge');
+    if (mode === 'pool') expect(challenges.length).toBeGreaterThan(0);
+    for (const entry of challenges) {
+      expect(entry.headers.authorization).toBeUndefined();
+      expect(entry.headers['user-agent']).toBe(NEUTRAL_USER_AGENT);
+      expect(entry.body).toEqual({ 'claim-type': expect.any(String) });
+    }
+    for (const entry of log.filter((e) => IDENTIFIED.has(kindOf(e)))) {
+      const kind = kindOf(entry);
+      for (const name of Object.keys(entry.headers)) expect(ALLOWED_HEADERS[kind], `${kind} header ${name}`).toContain(name);
       const text = JSON.stringify({ headers: entry.headers, body: entry.body });
       for (const token of relayTokens) expect(text).not.toContain(token);
       for (const secret of relaySecrets) expect(text).not.toContain(secret);
@@ -128,7 +140,7 @@ function describePrivacyChecks(mode: 'at-creation' | 'pool', run: () => Run): vo
 
   it(`${mode}: identified and anonymous calls never share a TCP connection`, () => {
     const log = run().log;
-    const identified = new Set(log.filter((e) => kindOf(e) === 'privacy-passes').map((e) => e.remotePort));
+    const identified = new Set(log.filter((e) => IDENTIFIED.has(kindOf(e))).map((e) => e.remotePort));
     const anonymous = new Set(log.filter((e) => ANONYMOUS.has(kindOf(e))).map((e) => e.remotePort));
     expect(identified.size).toBeGreaterThan(0);
     expect(anonymous.size).toBeGreaterThan(0);
@@ -261,7 +273,7 @@ describe('privacy from the request log · pool issuance', () => {
   });
 });
 
-describe('privacy weaknesses of pool mode', () => {
+describe('pool mode at its edges: a dry pool, challenge connections', () => {
   let emulator: TestEmulator;
   const apps: RelayApp[] = [];
   beforeAll(async () => {
@@ -273,11 +285,12 @@ describe('privacy weaknesses of pool mode', () => {
   });
 
   /** A pool app whose first round filled `poolSize` passes; later rounds are an hour away. */
-  async function filledPoolApp(poolSize: number, logger = capturingLogger()) {
+  async function filledPoolApp(poolSize: number, logger = capturingLogger(), whenDry?: 'refuse' | 'issue') {
     await emulator.reset();
+    const pool = { size: poolSize, refillIntervalMs: 3_600_000, issueSpreadMs: 0, ...(whenDry ? { whenDry } : {}) };
     const app = await startRelayApp({
       apiUrl: emulator.url,
-      options: runOptions({ encryption: 'none', issuance: 'pool', pool: { size: poolSize, refillIntervalMs: 3_600_000, issueSpreadMs: 0 } }),
+      options: runOptions({ encryption: 'none', issuance: 'pool', pool }),
       logger,
     });
     apps.push(app);
@@ -293,32 +306,42 @@ describe('privacy weaknesses of pool mode', () => {
     return { visitor, sessionId: (created.json as { sessionId: string }).sessionId };
   }
 
-  // PRIVACY WEAKNESS (src/core/services/claim.service.ts nextRedemption): when no pass is available,
-  // the redemption issues one on the request path, in pool mode too: an identified, billed
-  // privacy-passes call (with the relay's 401 probe, which names the relay, just before it) lands a
-  // few milliseconds before the anonymous redemption — exactly the timing link pool mode exists to
-  // avoid. Suggested: in pool mode answer NO_PASS_AVAILABLE (503, retry later)
-  // and schedule a refill at a random near time instead, or make on-demand issuance an explicit opt-in.
-  it.fails('a dry pool never makes a redemption issue a pass on the request path', async () => {
+  /** Two verified sessions on a pool of one pass: the first claim takes it, the second finds the pool dry. */
+  async function drainPool(options: { whenDry?: 'refuse' | 'issue' } = {}) {
     const logger = capturingLogger();
-    const app = await filledPoolApp(1, logger);
+    const app = await filledPoolApp(1, logger, options.whenDry);
     const first = await verifiedSession(app);
     const second = await verifiedSession(app);
     expect((await first.visitor.post(`/relay/sessions/${first.sessionId}/claim`, {})).status).toBe(200);
-    await second.visitor.post(`/relay/sessions/${second.sessionId}/claim`, {});
+    const dry = await second.visitor.post(`/relay/sessions/${second.sessionId}/claim`, {});
+    return { logger, dry, app, second };
+  }
+
+  it('a dry pool refuses the redemption (503) by default, issues nothing on the request path, and says so in the log', async () => {
+    const { logger, dry, app, second } = await drainPool();
+    expect(dry.status).toBe(503);
+    expect(dry.text).toContain('ERR_RELAY_NO_PASS_AVAILABLE');
     expect(logger.entries.filter((e) => /issuing on demand/.test(e.message))).toEqual([]);
+    expect(logger.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'pass pool dry; redemption refused until the next refill' }));
     expect((await emulator.state()).passesIssued).toBe(1);
+    expect((await emulator.requests()).filter(isProbe)).toEqual([]);
+
+    // The verification is not lost: after the next refill the same claim succeeds.
+    await app.relay.services.pool.refill();
+    expect((await second.visitor.post(`/relay/sessions/${second.sessionId}/claim`, {})).status).toBe(200);
   });
 
-  // PRIVACY WEAKNESS (src/core/services/privacy-pass.service.ts fetchChallenge +
-  // src/core/persona/transports.ts): a pool issuance fetches its challenge over the anonymous
-  // transport and the identified privacy-passes call follows within milliseconds, so Persona can tie
-  // that anonymous keep-alive connection to the platform by timing; the same connection then carries
-  // the platform's relay creations and redemptions, which are thereby linked to the platform too. The
-  // two transports never share a connection, but the challenge fetch is part of the identified
-  // issuance. Suggested: fetch issuance challenges over the identified connection (no API key needed;
-  // the platform is known to Persona at issuance anyway) or over a dedicated, non-reused connection.
-  it.fails("never reuses an issuance's anonymous challenge connection for relay creation or redemption", async () => {
+  it('pool.whenDry issue: a dry pool issues on the request path, with a warning', async () => {
+    const { logger, dry } = await drainPool({ whenDry: 'issue' });
+    expect(dry.status).toBe(200);
+    expect(logger.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'pass pool dry; issuing on demand on the request path' }));
+    expect((await emulator.state()).passesIssued).toBe(2);
+  });
+
+  // An issuance's challenge and its identified signing call follow each other within milliseconds, so Persona can
+  // tie the connection the challenge rides to the platform by timing: that connection must never be one that
+  // carries relay creations or redemptions.
+  it("never reuses an issuance's challenge connection for relay creation or redemption", async () => {
     const app = await filledPoolApp(2);
     const { visitor, sessionId } = await verifiedSession(app);
     expect((await visitor.post(`/relay/sessions/${sessionId}/claim`, {})).status).toBe(200);
@@ -326,6 +349,7 @@ describe('privacy weaknesses of pool mode', () => {
     const challengePorts = new Set(log.filter((e) => kindOf(e) === 'challenge').map((e) => e.remotePort));
     const sessionPorts = log.filter((e) => ['relays', 'generate-claim'].includes(kindOf(e))).map((e) => e.remotePort);
     expect(challengePorts.size).toBeGreaterThan(0);
+    expect(sessionPorts.length).toBeGreaterThan(0);
     expect(sessionPorts.filter((port) => challengePorts.has(port))).toEqual([]);
   });
 });

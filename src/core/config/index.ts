@@ -10,6 +10,7 @@ export { DEFAULT_RELAY_OPTIONS, ENV_PARSE_PROBLEMS, RELAY_ENV_VARIABLES } from '
 export type {
   BlindRsaEngineName,
   ChallengeSource,
+  DryPoolPolicy,
   EncryptionMode,
   IssuanceMode,
   PerRelayKeyBits,

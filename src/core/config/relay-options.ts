@@ -22,6 +22,7 @@ import {
 const ENCRYPTION_MODES = ['per-relay', 'static', 'none'] as const;
 const ISSUANCE_MODES = ['at-creation', 'pool'] as const;
 const CHALLENGE_SOURCES = ['auto', 'relay', 'endpoint'] as const;
+const DRY_POOL_POLICIES = ['refuse', 'issue'] as const;
 const PER_RELAY_KEY_BITS = [2048, 3072, 4096] as const;
 const BLIND_RSA_ENGINES = ['blindrsa-ts', 'node-crypto'] as const;
 
@@ -36,6 +37,12 @@ export type EncryptionMode = (typeof ENCRYPTION_MODES)[number];
 export type IssuanceMode = (typeof ISSUANCE_MODES)[number];
 /** Where the challenge for issuance comes from. */
 export type ChallengeSource = (typeof CHALLENGE_SOURCES)[number];
+/**
+ * What a redemption does when the pool has no usable pass (issuance `pool` only): `refuse` answers
+ * `NO_PASS_AVAILABLE` (503) until a refill round restocks it; `issue` buys one on the request path, an identified
+ * call right before the user's anonymous redemption, which is the timing link pool mode exists to avoid.
+ */
+export type DryPoolPolicy = (typeof DRY_POOL_POLICIES)[number];
 /** Sizes allowed for per-relay encryption keys (Persona accepts 2048–4096 bits). */
 export type PerRelayKeyBits = (typeof PER_RELAY_KEY_BITS)[number];
 /**
@@ -158,6 +165,12 @@ export const RELAY_OPTION_TABLE = {
     refillIntervalMs: { env: 'RELAY_POOL_REFILL_INTERVAL_MS', kind: integerBetween(1_000, DAY_MS), default: 5 * 60_000 },
     /** Upper bound of the random pause between two issuances of a scheduled refill. */
     issueSpreadMs: { env: 'RELAY_POOL_ISSUE_SPREAD_MS', kind: integerBetween(0, 3_600_000), default: 30_000 },
+    /**
+     * What a redemption does on a dry pool. `refuse` by default: whoever chose pool mode chose unlinkable issuance,
+     * and a silent fallback would give it up exactly under load, when it is least visible; a 503 is visible, is
+     * retried by the user, and is fixed by a larger `size`.
+     */
+    whenDry: { env: 'RELAY_POOL_WHEN_DRY', kind: oneOf(DRY_POOL_POLICIES), default: 'refuse' },
   },
   /** Redeeming passes for claims, crash-safely across instances. */
   redemption: {

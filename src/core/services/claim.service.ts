@@ -269,15 +269,7 @@ export class ClaimService {
             context: { sessionId: session.id },
           });
         }
-        // The pre-issued pass is missing (its issuance failed, ran in another instance that has not
-        // finished, or the pool is empty): issue one for this session now, on the request path.
-        this.deps.logger.warn('no pre-issued pass for redemption; issuing on demand', { sessionId: session.id });
-        await this.deps.passes.issue({
-          claimType: session.claimType,
-          environment: session.environment,
-          relay: this.issuanceRelay(session),
-          signal,
-        });
+        await this.issueOnDemand(session, signal);
         issuedOnDemand = true;
         continue;
       }
@@ -439,6 +431,36 @@ export class ClaimService {
   }
 
   /** The relay of a session, for issuing a pass bound to it. */
+  /**
+   * No usable pass for this session. With `at-creation` issuance its own pass is missing (its issuance failed, or
+   * runs in another instance that has not finished): one is issued now, on the request path, tied to this relay
+   * like any at-creation pass. With a pool, issuing now would put an identified, billed call right before this
+   * anonymous redemption, the pairing pool mode exists to prevent: `pool.whenDry` decides, and either way the
+   * warning (a stable message, for alerts) says the pool is too small.
+   */
+  private async issueOnDemand(session: RelaySessionRecord, signal?: AbortSignal): Promise<void> {
+    const { options, logger } = this.deps;
+    const context = { sessionId: session.id, claimType: session.claimType, environment: session.environment };
+    if (options.issuance === 'pool' && options.pool.whenDry === 'refuse') {
+      logger.warn('pass pool dry; redemption refused until the next refill', context);
+      throw new RelayError(RelayErrorCode.NO_PASS_AVAILABLE, 'No Privacy Pass is available; try again shortly', {
+        context: { sessionId: session.id },
+      });
+    }
+    logger.warn(
+      options.issuance === 'pool'
+        ? 'pass pool dry; issuing on demand on the request path'
+        : 'no pre-issued pass for redemption; issuing on demand',
+      context,
+    );
+    await this.deps.passes.issue({
+      claimType: session.claimType,
+      environment: session.environment,
+      relay: this.issuanceRelay(session),
+      signal,
+    });
+  }
+
   private issuanceRelay(session: RelaySessionRecord) {
     const { secretBox } = this.deps;
     return {

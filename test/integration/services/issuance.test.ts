@@ -163,7 +163,7 @@ describe.each(storageBackends())('issuance on $name', (backend) => {
     it('never presents an expired pass, and marks it EXPIRED', async () => {
       let offsetMs = 0;
       const clock = () => new Date(Date.now() + offsetMs);
-      const relay = h.relay({ issuance: 'pool', pool: { size: 2 }, encryption: 'none' }, { clock });
+      const relay = h.relay({ issuance: 'pool', pool: { size: 2, whenDry: 'issue' }, encryption: 'none' }, { clock });
       await relay.services.pool.refill();
       expect(await h.inspect.passes.countByState()).toMatchObject({ AVAILABLE: 2 });
 
@@ -191,7 +191,7 @@ describe.each(storageBackends())('issuance on $name', (backend) => {
       let offsetMs = 0;
       const clock = () => new Date(Date.now() + offsetMs);
       const relay = h.relay(
-        { apiUrl: shortLived.url, issuance: 'pool', pool: { size: 1 }, encryption: 'none', tokenExpiryMarginMs: 9 * 60_000 },
+        { apiUrl: shortLived.url, issuance: 'pool', pool: { size: 1, whenDry: 'issue' }, encryption: 'none', tokenExpiryMarginMs: 9 * 60_000 },
         { clock },
       );
       await relay.services.pool.refill();

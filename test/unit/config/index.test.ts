@@ -50,7 +50,7 @@ describe('the option table', () => {
       issuanceJitterMs: 5_000,
       maintenanceIntervalMs: 60_000,
       retry: { requestTimeoutMs: 10_000, maxRetries: 3, baseDelayMs: 200, maxDelayMs: 5_000, rateLimitMaxWaitMs: 60_000, forbiddenRetryBudgetMs: 10_000 },
-      pool: { size: 10, refillIntervalMs: 300_000, issueSpreadMs: 30_000 },
+      pool: { size: 10, refillIntervalMs: 300_000, issueSpreadMs: 30_000, whenDry: 'refuse' },
       redemption: { leaseMs: 30_000, waitMs: 30_000, replayWindowMs: 3_600_000 },
       limits: { sessionsPerSubjectPerHour: 10, sessionsPerHour: 1_000 },
     });
