@@ -16,10 +16,14 @@
  *   when issuance failed (and nothing billed when the challenge or key was
  *   unusable), no claim when the payload is invalid (the response may stay
  *   sealed on a SUCCEEDED record);
- * - a redirect is never followed: whatever it points at gets nothing.
+ * - a redirect is never followed: whatever it points at gets nothing;
+ * - a 429, whatever its `RateLimit-Reset` (generated: huge, negative,
+ *   fractional, garbage), holds one call at most `retry.rateLimitMaxWaitMs`
+ *   plus the backoffs, and the call then fails cleanly and stays resumable.
  */
 import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayOptions } from '../../src/core/config/index.js';
 import { RelayError, RelayErrorCode } from '../../src/core/errors.js';
@@ -409,6 +413,41 @@ const finalRedemptionCases: HostileCase[] = [
   { name: 'an error envelope that echoes the pass and the relay secret', endpoint: 'generate-claim', interceptor: echoingError, code: RelayErrorCode.PERSONA_API },
 ];
 
+/** Persona rate-limits the call: a 429 with `value` as `RateLimit-Reset`; the request is not processed. */
+function rateLimited(value: string): Interceptor {
+  return async () => ({
+    status: 429,
+    headers: { 'ratelimit-limit': '300', 'ratelimit-remaining': '0', 'ratelimit-reset': value },
+    body: JSON.stringify({ errors: [{ title: 'Rate limited', code: 'rate_limited' }] }),
+  });
+}
+
+/**
+ * `RateLimit-Reset` values a hostile or broken Persona could send: longer than any wait budget, beyond any integer
+ * type, and not numbers at all. (Printable ASCII only: anything else cannot be sent as a header.)
+ */
+const hostileRateLimitReset: fc.Arbitrary<string> = fc.oneof(
+  fc.integer({ min: 2, max: 999_999_999 }).map(String),
+  fc.bigInt({ min: 10n ** 9n, max: 10n ** 40n }).map(String),
+  fc.constantFrom('0', '1', '-1', '1.5', '1e9', 'Infinity', 'NaN', '0x10', ' 3600 ', '60, 60', ''),
+  fc.string({ unit: fc.constantFrom(...'0123456789 -.,eE+x'.split('')), maxLength: 24 }),
+);
+
+/** Rate-limit budget of these cases: short, so that a reset honoured in full costs the test one second at most. */
+const RATE_LIMIT_BUDGET_MS = 1_000;
+const RATE_LIMIT_RETRY = { maxRetries: 2, baseDelayMs: 10, maxDelayMs: 50, rateLimitMaxWaitMs: RATE_LIMIT_BUDGET_MS } as const;
+
+/** The waits of each logical call of `operation`, from the retry log lines (a call starts at attempt 1). */
+function waitsPerCall(logger: ReturnType<typeof capturingLogger>, operation: string): number[] {
+  const totals: number[] = [];
+  for (const { context } of logger.entries) {
+    if (context?.operation !== operation) continue;
+    if (context.attempt === 1) totals.push(0);
+    if (context.outcome === 'retry') totals[totals.length - 1]! += context.delayMs as number;
+  }
+  return totals;
+}
+
 // ---- the suite, per storage --------------------------------------------------------------------------
 
 describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backend) => {
@@ -472,6 +511,34 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
       if (endpoint === 'privacy-passes') expectIdempotentIssuance();
       // An unusable challenge or key is refused before the billed call.
       else expect(hostile.seen('privacy-passes')).toEqual([]);
+    });
+
+    it('a 429 with any RateLimit-Reset on the billed call holds each issuance at most the budget, bills nothing twice, stores nothing', async () => {
+      const { relay, logger } = services({ retry: RATE_LIMIT_RETRY });
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(hostileRateLimitReset, async (reset) => {
+          const subject = `rate-limited-${(run += 1)}`;
+          hostile.on('privacy-passes', rateLimited(reset));
+          logger.entries.length = 0;
+          const session = await relay.services.sessions.create(subject);
+          await relay.services.drain();
+          await emulator.complete(session.accessToken, 'passed');
+          // The background issuance failed; the claim issues on demand and meets the same 429.
+          const error = await failure(relay.services.claims.redeem(subject, session.sessionId));
+          expectCleanRelayError(error, RelayErrorCode.PERSONA_API, logger);
+          const waits = waitsPerCall(logger, 'create-privacy-pass');
+          expect(waits).toHaveLength(2);
+          for (const waited of waits) {
+            expect(waited).toBeLessThanOrEqual(RATE_LIMIT_BUDGET_MS + RATE_LIMIT_RETRY.maxRetries * RATE_LIMIT_RETRY.maxDelayMs);
+          }
+          expect(await passCounts(h.inspect)).toBe(0);
+          expectIdempotentIssuance();
+        }),
+        { numRuns: 6 },
+      );
+      expect(hostile.seen('generate-claim')).toEqual([]);
+      expect(await emulator.state()).toMatchObject({ passesIssued: 0, passesRedeemed: 0 });
     });
 
     // Not only an HTTP answer without a usable challenge: a probe failing below HTTP (here a body
@@ -560,6 +627,37 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
       expect(await h.storage.claims.getBySession(session.sessionId)).toBeNull();
       expect(redemptionsSent()).toMatchObject({ count: 1 });
       expect((await emulator.state()).passesRedeemed).toBe(0);
+    });
+
+    it('a 429 with any RateLimit-Reset holds the redemption at most the budget, then fails cleanly and resumes with the same pass and key', async () => {
+      const { relay, logger } = services({ retry: RATE_LIMIT_RETRY });
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(hostileRateLimitReset, async (reset) => {
+          const subject = `rate-limited-${(run += 1)}`;
+          hostile.heal();
+          const session = await relay.services.sessions.create(subject);
+          await relay.services.drain();
+          await emulator.complete(session.accessToken, 'passed');
+          const keysBefore = redemptionsSent().keys.size;
+          logger.entries.length = 0;
+
+          hostile.on('generate-claim', rateLimited(reset));
+          const error = await failure(relay.services.claims.redeem(subject, session.sessionId));
+          expectCleanRelayError(error, RelayErrorCode.PERSONA_API, logger);
+          expect((error as RelayError).context.status).toBe(429);
+          const [waited] = waitsPerCall(logger, 'generate-claim');
+          expect(waited).toBeLessThanOrEqual(RATE_LIMIT_BUDGET_MS + RATE_LIMIT_RETRY.maxRetries * RATE_LIMIT_RETRY.maxDelayMs);
+          const live = await h.inspect.redemptions.findLive(session.sessionId);
+          expect(live).toMatchObject({ state: 'PENDING' });
+
+          hostile.heal();
+          expect(await relay.services.claims.redeem(subject, session.sessionId)).toMatchObject({ result: 'passed' });
+          expect(redemptionsSent().keys.size).toBe(keysBefore + 1);
+        }),
+        { numRuns: 6 },
+      );
+      expect((await emulator.state()).doubleSpendRejected).toBe(0);
     });
 
     // Persona's answer is stored (the pass is spent) but no claim could be read from it.
