@@ -3,6 +3,7 @@
  * API refuses foreign origins (403) and bodies not declared JSON (415), and the access log never shows a relay token.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { MAX_BODY_BYTES } from '../../src/emulator/request-body.js';
@@ -172,6 +173,41 @@ describe('control API against web pages', () => {
     });
     expect(typed.status).toBe(200);
     expect((await httpCall(`${emulator.url}/_emulator/reset`, { method: 'POST' })).status).toBe(200);
+  });
+
+  it('generated: a foreign Origin gets 403, a body not declared JSON 415, and neither changes anything', async () => {
+    const own = new Set([ownOrigin(), `http://localhost:${emulator.port}`, `http://[::1]:${emulator.port}`]);
+    const foreignOrigin = fc
+      .oneof(
+        fc.webUrl().map((url) => new URL(url).origin),
+        fc.integer({ min: 1, max: 65_535 }).map((port) => `http://127.0.0.1:${port}`),
+        fc.constantFrom('null', `https://127.0.0.1:${emulator.port}`, `http://localhost.:${emulator.port}`),
+      )
+      .filter((origin) => !own.has(origin));
+    const notJson = fc
+      .oneof(
+        fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/json', 'application/json-seq'),
+        fc.stringMatching(/^[a-z]{1,10}\/[a-z+.-]{1,12}$/),
+      )
+      .filter((type) => type !== 'application/json');
+    const request = fc.record({
+      origin: fc.option(foreignOrigin, { nil: undefined }),
+      type: fc.option(notJson, { nil: undefined }),
+      target: fc.constantFrom(...mutations()),
+    });
+    await control(emulator, '/faults', { endpoint: 'challenge', mode: 'status', status: 503 });
+    const before = (await control(emulator, '/clock', { advanceSeconds: 0 })).json.now;
+    await fc.assert(
+      fc.asyncProperty(request.filter(({ origin, type }) => origin !== undefined || type !== undefined), async ({ origin, type, target: [path, body] }) => {
+        const headers: Record<string, string> = { 'content-type': type ?? 'application/json', ...(origin ? { origin } : {}) };
+        const answer = await httpCall(`${emulator.url}${path}`, { method: 'POST', headers, body });
+        expect(answer.status).toBe(origin ? 403 : 415);
+      }),
+      { numRuns: 60 },
+    );
+    const after = (await control(emulator, '/clock', { advanceSeconds: 0 })).json.now;
+    expect(Date.parse(after) - Date.parse(before)).toBeLessThan(3_600_000);
+    expect((await call(emulator, '/api/privacy/v1/relays/challenge', { body: { 'claim-type': 'x' } })).status).toBe(503);
   });
 
   it('leaves the Persona endpoints as they were: any Origin, any Content-Type', async () => {
