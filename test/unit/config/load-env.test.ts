@@ -51,6 +51,7 @@ describe('loadOptionsFromEnv', () => {
       RELAY_POOL_SIZE: '25',
       RELAY_POOL_REFILL_INTERVAL_MS: '2000',
       RELAY_POOL_ISSUE_SPREAD_MS: '300',
+      RELAY_POOL_WHEN_DRY: 'issue',
       RELAY_REDEMPTION_LEASE_MS: '70',
       RELAY_REDEMPTION_WAIT_MS: '75',
       RELAY_REPLAY_WINDOW_MS: '60',
@@ -83,7 +84,7 @@ describe('loadOptionsFromEnv', () => {
       issuanceJitterMs: 100,
       maintenanceIntervalMs: 4000,
       retry: { requestTimeoutMs: 1000, maxRetries: 0, baseDelayMs: 10, maxDelayMs: 20, rateLimitMaxWaitMs: 30, forbiddenRetryBudgetMs: 40 },
-      pool: { size: 25, refillIntervalMs: 2000, issueSpreadMs: 300 },
+      pool: { size: 25, refillIntervalMs: 2000, issueSpreadMs: 300, whenDry: 'issue' },
       redemption: { leaseMs: 70, waitMs: 75, replayWindowMs: 60 },
       limits: { sessionsPerSubjectPerHour: 80, sessionsPerHour: 90 },
     });

@@ -244,6 +244,10 @@ describe('resolveRelayOptions: single options', () => {
     expect(problemsOf({ [name]: value } as RelayOptions)).toEqual([problem]);
   });
 
+  it('rejects pool.whenDry other than refuse or issue', () => {
+    expect(problemsOf({ pool: { whenDry: 'wait' as never } })).toEqual(['pool.whenDry: must be one of "refuse", "issue"']);
+  });
+
   it.each([['none'], ['per-relay']] as const)('accepts encryption %s', (encryption) => {
     expect(resolveWithKeys({ encryption }).encryption).toBe(encryption);
   });
