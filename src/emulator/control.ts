@@ -1,8 +1,7 @@
 /**
  * The control API under `/_emulator`: camelCase JSON, no authentication (but guarded against web pages, see
  * `control-guard.ts`), never faulted, rate limited, inflected or logged. Tests use it to complete relays, inject
- * faults, move the clock, reset, and read the
- * counters and the request log.
+ * faults, move the clock, reset, and read the counters and the request log.
  */
 import { parseBody, INVALID_JSON, type EmulatorContext } from './context.js';
 import { WIDGET_COMPLETE_PATH } from './control-guard.js';
