@@ -41,7 +41,16 @@ export function createRelayController(prefix: string): Type<unknown> {
     private async serve(req: PlatformRequest, res: unknown, method: string, path: string): Promise<void> {
       // `native` lets a custom resolveSubject read whatever the app's authentication left on the
       // platform's own request object (Express or Fastify).
-      const request: RelayHttpRequest = { method, path, headers: req.headers, body: req.body, user: req.user, native: req };
+      const request: RelayHttpRequest = {
+        method,
+        path,
+        headers: req.headers,
+        // Fastify's request has `socket` too, so this reads the connection under either platform.
+        remoteAddress: req.socket?.remoteAddress,
+        body: req.body,
+        user: req.user,
+        native: req,
+      };
       const answer = await this.http.handle(request);
       // Nest's routes above only match relay routes, but an empty id would not be one: answer 404, never crash.
       if (!answer) throw new NotFoundException();

@@ -1,6 +1,7 @@
 import { RelayInitialSchema1767225600000 } from './1767225600000-relay-initial-schema.js';
+import { RelaySessionSlots1796256000000 } from './1796256000000-relay-session-slots.js';
 
-export { RelayInitialSchema1767225600000 };
+export { RelayInitialSchema1767225600000, RelaySessionSlots1796256000000 };
 
 /**
  * Every migration of persona-relay, oldest first, for a `DataSource`'s `migrations`.
@@ -10,4 +11,4 @@ export { RelayInitialSchema1767225600000 };
  * new DataSource({ type: 'postgres', url, entities: RELAY_ENTITIES, migrations: RELAY_MIGRATIONS });
  * ```
  */
-export const RELAY_MIGRATIONS = [RelayInitialSchema1767225600000];
+export const RELAY_MIGRATIONS = [RelayInitialSchema1767225600000, RelaySessionSlots1796256000000];
