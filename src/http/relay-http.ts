@@ -64,7 +64,7 @@ export interface RelayHttpRequest extends SubjectSource {
 /** The claims the guards checked on one request, by claim type (`req.relayClaims` in Express and Fastify). */
 export type RelayClaims = Readonly<Record<string, SubjectClaim>>;
 
-/** What an adapter writes back: JSON body, status, optional `Set-Cookie`. */
+/** What an adapter writes back: JSON body, status, optional `Set-Cookie` and `Retry-After`. */
 export interface RelayHttpAnswer extends RouteResult {
   readonly setCookie?: string;
   /** `Retry-After` in seconds, on a 429. */

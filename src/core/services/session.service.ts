@@ -12,13 +12,14 @@ import { sealedField } from './sealing.js';
 export const RELAY_SESSION_TTL_MS = 30 * 60_000;
 
 const HOUR_MS = 60 * 60_000;
+const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
+/** What a visitor over a limit is told; which limit it was goes to the error's context. */
 const RATE_LIMITED_MESSAGE: Readonly<Record<SessionLimitScope, string>> = {
   subject: 'Too many verification sessions for this visitor; try again later',
   client: 'Too many verification sessions from this network; try again later',
   global: 'Too many verification sessions; try again later',
 };
-const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** What the browser receives when a session is created: nothing secret but the access token. */
 export interface CreatedSession {
@@ -70,9 +71,10 @@ export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
 
   /**
-   * Creates a relay for `subject` (rate limited: every session costs one billed pass). `client` is the
-   * requester's address bucket (see `clientAddressKey`): without one, only the per-subject and global
-   * limits apply. Over a limit: `RATE_LIMITED` with `context.retryAfterSeconds`.
+   * Creates a relay for `subject` (rate limited: every session costs one billed pass). `client` identifies
+   * the requester's address for the per-client limit (the HTTP layer passes its IPv4 address or IPv6 /64);
+   * without one, only the per-subject and global limits apply. Over a limit: `RATE_LIMITED` with
+   * `context.scope` and `context.retryAfterSeconds`.
    */
   async create(
     subject: string,
