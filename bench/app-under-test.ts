@@ -17,7 +17,7 @@ export function benchServices(apiUrl: string, storage: RelayStorage, options: Re
         storageKey: randomBytes(32).toString('base64'),
         claimType: BENCH_CLAIM_TYPE,
         issuanceJitterMs: 0,
-        limits: { sessionsPerHour: 1_000_000, sessionsPerSubjectPerHour: 1_000_000 },
+        limits: { sessionsPerHour: 1_000_000, sessionsPerSubjectPerHour: 1_000_000, sessionsPerClientPerHour: 1_000_000 },
       },
       options,
     ),

@@ -70,3 +70,14 @@ export function toErrorResponse(error: unknown): { status: number; body: RelayEr
 export function claimRequiredError(claimType: string): RelayError {
   return new RelayError(RelayErrorCode.CLAIM_REQUIRED, 'A verified claim is required', { context: { claimType } });
 }
+
+/**
+ * Seconds until a rate-limited request may succeed (the `Retry-After` of a
+ * 429), from the error's `context.retryAfterSeconds`; `undefined` for any
+ * other error.
+ */
+export function retryAfterSeconds(error: unknown): number | undefined {
+  if (!(error instanceof RelayError) || error.code !== RelayErrorCode.RATE_LIMITED) return undefined;
+  const seconds = error.context.retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isInteger(seconds) && seconds > 0 ? seconds : undefined;
+}

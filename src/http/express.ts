@@ -83,6 +83,7 @@ export function relayRouter(options: RelayRouterOptions): RelayRouter {
   const answerOrPass = (answer: RelayHttpAnswer, response: ServerResponse, next: RelayExpressNext) => {
     if (answer.error === undefined || options.handleErrors) return writeAnswer(response, answer);
     if (answer.setCookie) response.appendHeader('Set-Cookie', answer.setCookie);
+    if (answer.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(answer.retryAfterSeconds));
     next(answer.error);
   };
 
@@ -94,6 +95,7 @@ export function relayRouter(options: RelayRouterOptions): RelayRouter {
         method: request.method ?? 'GET',
         path,
         headers: request.headers,
+        remoteAddress: request.socket.remoteAddress,
         body: request.body,
         // `req.body` stays undefined when no body parser ran; the stream is then still unread.
         readBody: request.body === undefined ? () => readJsonBody(request) : undefined,

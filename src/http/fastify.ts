@@ -80,6 +80,7 @@ export const relayPlugin = fp<RelayPluginOptions>(
               method: route.method,
               path,
               headers: request.headers,
+              remoteAddress: request.raw.socket.remoteAddress,
               readBody: async () => (stream ? readJsonBody(stream) : undefined),
               native: request,
             });
@@ -127,6 +128,7 @@ function asRelayError(error: FastifyError): RelayError {
 
 function send(reply: FastifyReply, answer: RelayHttpAnswer): FastifyReply {
   if (answer.setCookie) reply.header('set-cookie', answer.setCookie);
+  if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
   return reply
     .code(answer.status)
     .header('cache-control', 'no-store')

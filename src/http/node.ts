@@ -81,6 +81,7 @@ export function createRelayHandler(options: RelayAdapterOptions): RelayRequestHa
             method: request.method ?? 'GET',
             path,
             headers: request.headers,
+            remoteAddress: request.socket.remoteAddress,
             readBody: () => readJsonBody(request),
             native: request,
           });
@@ -128,7 +129,7 @@ export function createClaimCheck(
 /**
  * Writes a relay answer as JSON. `Cache-Control: no-store` because answers
  * carry access tokens and claims; the visitor cookie is appended so cookies
- * the app set earlier survive.
+ * the app set earlier survive. A 429 says when to retry (`Retry-After`).
  */
 export function writeAnswer(response: ServerResponse, answer: RelayHttpAnswer): void {
   const body = JSON.stringify(answer.body);
@@ -137,5 +138,6 @@ export function writeAnswer(response: ServerResponse, answer: RelayHttpAnswer): 
   response.setHeader('Cache-Control', 'no-store');
   response.setHeader('Content-Length', Buffer.byteLength(body));
   if (answer.setCookie) response.appendHeader('Set-Cookie', answer.setCookie);
+  if (answer.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(answer.retryAfterSeconds));
   response.end(body);
 }

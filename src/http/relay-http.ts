@@ -5,7 +5,8 @@ import type { RelayLogger } from '../core/logger.js';
 import { createConsoleLogger, describeError } from '../core/logger.js';
 import type { SubjectClaim } from '../core/services/claim.service.js';
 import type { RelayServices } from '../core/services/relay-services.js';
-import { toErrorResponse } from './error-response.js';
+import { clientAddressKey, compileTrustProxy, type TrustProxyCheck } from './client-address.js';
+import { retryAfterSeconds, toErrorResponse } from './error-response.js';
 import { assertDeclaredLength, parsedBody } from './read-json-body.js';
 import type { MatchedRoute } from './relay-paths.js';
 import { matchRoute } from './relay-paths.js';
@@ -37,6 +38,12 @@ export interface RelayHttpRequest extends SubjectSource {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   /**
+   * The connection's remote address (`socket.remoteAddress`): the client the
+   * per-client limit counts, unless the `trustProxy` option vouches for an
+   * address in `X-Forwarded-For`. Requests without one share one limit.
+   */
+  readonly remoteAddress?: string;
+  /**
    * The body if the framework already parsed it (JSON object, or text/bytes
    * that are parsed here); `undefined` when empty or not read yet.
    */
@@ -57,9 +64,11 @@ export interface RelayHttpRequest extends SubjectSource {
 /** The claims the guards checked on one request, by claim type (`req.relayClaims` in Express and Fastify). */
 export type RelayClaims = Readonly<Record<string, SubjectClaim>>;
 
-/** What an adapter writes back: JSON body, status, optional `Set-Cookie`. */
+/** What an adapter writes back: JSON body, status, optional `Set-Cookie` and `Retry-After`. */
 export interface RelayHttpAnswer extends RouteResult {
   readonly setCookie?: string;
+  /** `Retry-After` in seconds, on a 429. */
+  readonly retryAfterSeconds?: number;
   /** For error answers, the error behind them (adapters that hand errors to the app's error handler use it). */
   readonly error?: unknown;
 }
@@ -75,9 +84,11 @@ export class RelayHttp {
   private readonly cookie?: SubjectCookie;
   private readonly resolveSubject: ResolveSubject;
   private readonly logger: RelayLogger;
+  private readonly trustProxy: TrustProxyCheck;
 
   constructor(services: RelayServices, options: RelayHttpOptions = {}) {
     this.routes = new RelayRoutes(services);
+    this.trustProxy = compileTrustProxy(services.options.trustProxy);
     this.resolveSubject = options.resolveSubject ?? userIdSubject;
     this.logger = options.logger ?? createConsoleLogger();
     if (options.anonymousVisitors !== false) {
@@ -116,7 +127,7 @@ export class RelayHttp {
       // Only session creation gives a new visitor an identity; reading needs one already.
       const resolved = this.subject(request.native ?? request, route.name === 'createSession');
       setCookie = resolved.setCookie;
-      return { ...(await this.run(route, resolved.subject, body)), setCookie };
+      return { ...(await this.run(route, resolved.subject, body, request)), setCookie };
     } catch (error) {
       return { ...this.errorAnswer(error), setCookie };
     }
@@ -130,7 +141,7 @@ export class RelayHttp {
   errorAnswer(error: unknown): RelayHttpAnswer {
     const answer = toErrorResponse(error);
     if (answer.status >= 500) this.logger.error('relay request failed', describeError(error));
-    return { ...answer, error };
+    return { ...answer, retryAfterSeconds: retryAfterSeconds(error), error };
   }
 
   /**
@@ -143,10 +154,10 @@ export class RelayHttp {
     return request.readBody ? request.readBody() : parsedBody(request.body);
   }
 
-  private run(route: MatchedRoute, subject: string | undefined, body: unknown): Promise<RouteResult> {
+  private run(route: MatchedRoute, subject: string | undefined, body: unknown, request: RelayHttpRequest): Promise<RouteResult> {
     switch (route.name) {
       case 'createSession':
-        return this.routes.createSession(subject, body);
+        return this.routes.createSession(subject, body, clientAddressKey(request.remoteAddress, request.headers, this.trustProxy));
       case 'getSession':
         return this.routes.getSession(subject, { sessionId: route.sessionId });
       case 'redeem':

@@ -28,9 +28,10 @@ export class RelayRoutes {
   // Each route validates its input before looking at the subject, so a bad
   // request is a 400 whoever sends it; a request without a subject owns nothing.
 
-  async createSession(subject: string | undefined, body: unknown): Promise<RouteResult> {
+  /** `client` is the requester's address bucket, counted by the per-client limit. */
+  async createSession(subject: string | undefined, body: unknown, client?: string): Promise<RouteResult> {
     const dto = validateDto(CreateSessionDto, body);
-    const created = await this.services.sessions.create(owner(subject), dto.claimType ?? undefined);
+    const created = await this.services.sessions.create(owner(subject), dto.claimType ?? undefined, { client });
     return {
       status: 201,
       body: {

@@ -12,7 +12,8 @@ interface PlatformResponse {
 /**
  * Writes a relay answer through whichever HTTP platform Nest runs on
  * (Express or Fastify): JSON body, status, `Cache-Control: no-store` (the
- * answers carry access tokens and claims), and the visitor cookie if any.
+ * answers carry access tokens and claims), the visitor cookie if any, and
+ * `Retry-After` on a 429.
  */
 export function sendRelayAnswer(response: unknown, answer: RelayHttpAnswer): void {
   const platform = response as PlatformResponse;
@@ -20,6 +21,7 @@ export function sendRelayAnswer(response: unknown, answer: RelayHttpAnswer): voi
   raw.setHeader('Cache-Control', 'no-store');
   raw.setHeader('Content-Type', 'application/json; charset=utf-8');
   if (answer.setCookie) appendSetCookie(raw, answer.setCookie);
+  if (answer.retryAfterSeconds !== undefined) raw.setHeader('Retry-After', String(answer.retryAfterSeconds));
   platform.status(answer.status).send(JSON.stringify(answer.body));
 }
 

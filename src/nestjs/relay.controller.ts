@@ -46,6 +46,8 @@ export function createRelayController(prefix: string): Type<unknown> {
         method,
         path,
         headers: req.headers,
+        // Fastify's request has `socket` too, so this reads the connection under either platform.
+        remoteAddress: req.socket?.remoteAddress,
         body: req.body,
         ...(hasUnreadBody(req) ? { readBody: () => readJsonBody(req) } : {}),
         user: req.user,

@@ -3,9 +3,10 @@ export {
   PreIssuedToken,
   RELAY_ENTITIES,
   RelaySecret,
+  SessionSlot,
   VerifiedClaim,
 } from './entities/index.js';
-export { RELAY_MIGRATIONS, RelayInitialSchema1767225600000 } from './migrations/index.js';
+export { RELAY_MIGRATIONS, RelayInitialSchema1767225600000, RelaySessionSlots1796256000000 } from './migrations/index.js';
 export { createTypeOrmStorage } from './stores/index.js';
 export { createEmbeddedDataSource, embeddedDataSourceOptions } from './embedded/index.js';
 export type { EmbeddedDataSourceOptions, PostgresDataSourceOptions } from './embedded/index.js';

@@ -74,7 +74,8 @@ export function describeRelayContract(name: string, startApp: StartContractApp, 
         perRelayKeyBits: 2048,
         // A redemption before the widget completed is answered 403 by Persona; don't retry it.
         retry: { forbiddenRetryBudgetMs: 0 },
-        limits: { sessionsPerSubjectPerHour: SESSIONS_PER_SUBJECT },
+        // Every request of the suite comes from 127.0.0.1: only the per-subject limit is under test here.
+        limits: { sessionsPerSubjectPerHour: SESSIONS_PER_SUBJECT, sessionsPerClientPerHour: 1_000 },
         ...options.relayOptions,
       };
       app = await startApp({ relayOptions, storage: await options.store.open() });
@@ -210,6 +211,9 @@ export function describeRelayContract(name: string, startApp: StartContractApp, 
         }
         const limited = await http.post('/relay/sessions', {}, { user });
         expectRelayAnswer(limited, 429, errorBody('ERR_RELAY_RATE_LIMITED'));
+        // The window frees this subject's oldest slot in about an hour.
+        expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(3_500);
+        expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(3_600);
       });
     });
 

@@ -7,13 +7,16 @@
  * - no relay is created at Persona beyond the limit (`relays`), and no pass
  *   issued beyond it (`passesIssued`); the refused requests reach Persona not
  *   at all;
- * - dropping the cookie (a new visitor per request) only meets the total limit;
+ * - dropping the cookie (a new visitor per request) meets the per-client limit
+ *   (the client being the address, through trusted proxies only) and the total;
+ * - every 429 says when to retry (`Retry-After`);
  * - hammering the claim route neither buys passes nor creates relays.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayOptions } from '../../src/core/config/index.js';
 import { createMemoryStorage } from '../../src/core/storage/index.js';
+import { expressApp } from '../contract/support/apps/express-app.js';
 import { nestApp } from '../contract/support/apps/nest-app.js';
 import { startNodeApp } from '../contract/support/apps/node-app.js';
 import type { ContractApp, StartContractApp } from '../contract/support/contract-app.js';
@@ -41,7 +44,7 @@ function describeAbuse(name: string, startApp: StartContractApp): void {
       await emulator?.close();
     });
 
-    async function start(limits: RelayOptions['limits']): Promise<ContractApp> {
+    async function start(limits: RelayOptions['limits'], options: Pick<RelayOptions, 'trustProxy'> = {}): Promise<ContractApp> {
       await emulator.reset();
       app = await startApp({
         relayOptions: {
@@ -54,6 +57,7 @@ function describeAbuse(name: string, startApp: StartContractApp): void {
           issuanceJitterMs: 0,
           retry: { forbiddenRetryBudgetMs: 0 },
           limits,
+          ...options,
         },
         storage: createMemoryStorage(),
       });
@@ -62,6 +66,9 @@ function describeAbuse(name: string, startApp: StartContractApp): void {
 
     const create = (headers: Record<string, string> = {}) =>
       httpCall(`${app!.url}/relay/sessions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+    /** A cookieless creation from `address`, as a trusted proxy on 127.0.0.1 reports it. */
+    const createFrom = (address: string) => create({ 'x-forwarded-for': address });
+    const retryAfterOf = (answer: TestResponse) => Number(answer.headers['retry-after']);
     const cookieOf = (answer: TestResponse) => answer.headers['set-cookie']![0]!.split(';')[0]!;
 
     /** Waits until every relay's at-creation issuance has run, then reads the counters. */
@@ -144,6 +151,80 @@ function describeAbuse(name: string, startApp: StartContractApp): void {
       expect(await settledCounters()).toMatchObject({ relays: 3, passesIssued: 3 });
     });
 
+    it('limits each client address: cookieless requests from one address stop at its limit, other addresses still get 201', async () => {
+      await start({ sessionsPerSubjectPerHour: 100, sessionsPerClientPerHour: 3, sessionsPerHour: 100 }, { trustProxy: ['loopback'] });
+      for (let i = 0; i < 3; i += 1) expect((await createFrom('203.0.113.7')).status).toBe(201);
+      // The same client written as IPv4-mapped IPv6, or reached through one more trusted hop.
+      for (const address of ['203.0.113.7', '::ffff:203.0.113.7', '203.0.113.7, 127.0.0.1']) {
+        const refused = await createFrom(address);
+        expect({ status: refused.status, body: refused.json }).toEqual({ status: 429, body: RATE_LIMITED });
+        expect(retryAfterOf(refused)).toBeGreaterThan(3_500);
+        expect(retryAfterOf(refused)).toBeLessThanOrEqual(3_600);
+      }
+      // A user's sessions from that address count there too.
+      const user = await create({ 'x-forwarded-for': '203.0.113.7', [TEST_USER_HEADER]: `user-${randomUUID()}` });
+      expect(user.status).toBe(429);
+      // Another client still gets its sessions.
+      expect((await createFrom('198.51.100.9')).status).toBe(201);
+      expect((await create()).status).toBe(201); // 127.0.0.1 itself, without a forwarded address
+      expect(await settledCounters()).toMatchObject({ relays: 5, passesIssued: 5 });
+      expect(await personaCalls()).toEqual({ relays: 5, issuances: 5 });
+    });
+
+    it('counts an IPv6 client by its /64, so rotating addresses inside it does not escape the limit', async () => {
+      await start({ sessionsPerSubjectPerHour: 100, sessionsPerClientPerHour: 2, sessionsPerHour: 100 }, { trustProxy: 1 });
+      expect((await createFrom('2001:db8:1:2::1')).status).toBe(201);
+      expect((await createFrom('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).status).toBe(201);
+      expect((await createFrom('2001:db8:1:2::ffff')).status).toBe(429);
+      expect((await createFrom('2001:db8:1:3::1')).status).toBe(201);
+      expect(await settledCounters()).toMatchObject({ relays: 3 });
+    });
+
+    it('ignores X-Forwarded-For unless trustProxy vouches for the peer: forged addresses do not escape the limit', async () => {
+      await start({ sessionsPerSubjectPerHour: 100, sessionsPerClientPerHour: 3, sessionsPerHour: 100 });
+      for (let i = 0; i < 3; i += 1) expect((await createFrom(`198.51.100.${i}`)).status).toBe(201);
+      for (const forged of ['198.51.100.200', '203.0.113.1, 198.51.100.201', 'not-an-address']) {
+        expect((await createFrom(forged)).status).toBe(429);
+      }
+      expect(await settledCounters()).toMatchObject({ relays: 3, passesIssued: 3 });
+    });
+
+    it('only believes the trusted hops: an address the client adds in front of the proxy\'s is not the client', async () => {
+      await start({ sessionsPerSubjectPerHour: 100, sessionsPerClientPerHour: 2, sessionsPerHour: 100 }, { trustProxy: 1 });
+      // One trusted hop: the proxy appended the client's real address last; what the client sent before it is ignored.
+      for (let i = 0; i < 2; i += 1) expect((await createFrom(`10.0.0.${i}, 203.0.113.50`)).status).toBe(201);
+      expect((await createFrom('10.0.0.9, 203.0.113.50')).status).toBe(429);
+      expect((await createFrom('203.0.113.51')).status).toBe(201);
+    });
+
+    it('says when to retry on every 429: per subject, per client and in total', async () => {
+      await start({ sessionsPerSubjectPerHour: 1, sessionsPerClientPerHour: 2, sessionsPerHour: 3 }, { trustProxy: ['loopback'] });
+      const visitor = { cookie: cookieOf(await createFrom('203.0.113.1')) };
+      const bySubject = await create({ ...visitor, 'x-forwarded-for': '203.0.113.2' });
+      expect((await createFrom('203.0.113.1')).status).toBe(201);
+      const byClient = await createFrom('203.0.113.1');
+      expect((await createFrom('203.0.113.3')).status).toBe(201);
+      const overall = await createFrom('203.0.113.4');
+      for (const refused of [bySubject, byClient, overall]) {
+        expect({ status: refused.status, body: refused.json }).toEqual({ status: 429, body: RATE_LIMITED });
+        expect(retryAfterOf(refused)).toBeGreaterThan(3_500);
+        expect(retryAfterOf(refused)).toBeLessThanOrEqual(3_600);
+      }
+    });
+
+    // The per-client race: cookieless requests from one address, in parallel.
+    it('enforces the per-client limit on concurrent cookieless requests: exactly the limit succeeds', async () => {
+      await start({ sessionsPerSubjectPerHour: 100, sessionsPerClientPerHour: 4, sessionsPerHour: 100 }, { trustProxy: 1 });
+      await emulator.fault({ endpoint: 'relays', mode: 'delay', delayMs: 300, times: 13 });
+      const [answers, other] = await Promise.all([
+        Promise.all(Array.from({ length: 12 }, () => createFrom('203.0.113.9'))),
+        createFrom('198.51.100.9'),
+      ]);
+      expect(answers.filter((a) => a.status === 201)).toHaveLength(4);
+      expect(other.status).toBe(201);
+      expect(await settledCounters()).toMatchObject({ relays: 5, passesIssued: 5 });
+    });
+
     // The same race on the total limit, with a new visitor per request.
     it('enforces the total limit on concurrent requests: exactly the limit succeeds', async () => {
       await start({ sessionsPerSubjectPerHour: 100, sessionsPerHour: 4 });
@@ -156,4 +237,5 @@ function describeAbuse(name: string, startApp: StartContractApp): void {
 }
 
 describeAbuse('node:http', startNodeApp);
+describeAbuse('Express (errors to the app\'s handler)', expressApp({ handleErrors: false }));
 describeAbuse('NestJS on Express', nestApp('express'));

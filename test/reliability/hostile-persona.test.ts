@@ -28,7 +28,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayOptions } from '../../src/core/config/index.js';
 import { RelayError, RelayErrorCode } from '../../src/core/errors.js';
 import type { RelayErrorCodeValue } from '../../src/core/errors.js';
-import type { RelayStorage } from '../../src/core/storage/index.js';
 import type { InspectedStorage, StorageInspector } from '../integration/storage/support/storage-inspector.js';
 import { CLAIM_TYPE, PRODUCTION_API_KEY, sharedSigningKeyPem, TestEmulator } from '../support/emulator.js';
 import { capturingLogger, memoryBackend, pgliteBackend, useRelayHarness } from '../support/relay.js';
@@ -210,10 +209,6 @@ function expectCleanRelayError(
 
 async function passCounts(inspector: StorageInspector): Promise<number> {
   return Object.values(await inspector.passes.countByState()).reduce((a, b) => a + b, 0);
-}
-
-async function sessionCount(storage: RelayStorage): Promise<number> {
-  return storage.sessions.countCreatedSince(null, new Date(0));
 }
 
 /** Every pass token the client presented, and every idempotency key it used, on generate-claim. */
@@ -476,7 +471,7 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
       const error = await failure(relay.services.sessions.create(SUBJECT));
       await relay.services.drain();
       expectCleanRelayError(error, code, logger);
-      expect(await sessionCount(h.storage)).toBe(0);
+      expect(await h.inspect.sessions.count()).toBe(0);
       expect(await passCounts(h.inspect)).toBe(0);
       expect(hostile.requests.filter((r) => r.endpoint !== 'relays')).toEqual([]);
       expect(await emulator.state()).toMatchObject({ passesIssued: 0, passesRedeemed: 0 });
@@ -488,7 +483,7 @@ describe.each([memoryBackend, pgliteBackend])('hostile Persona · $name', (backe
       hostile.on('relays', withField('relay-secret', 'd2b6c3e0-1111-4222-8333-444455556666\r\nX-Injected: 1'));
       const error = await failure(relay.services.sessions.create(SUBJECT));
       expectCleanRelayError(error, RelayErrorCode.PERSONA_PROTOCOL, logger);
-      expect(await sessionCount(h.storage)).toBe(0);
+      expect(await h.inspect.sessions.count()).toBe(0);
     });
   });
 

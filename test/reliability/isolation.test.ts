@@ -88,7 +88,7 @@ function describeIsolation(name: string, startApp: StartContractApp): void {
           encryption: 'none',
           issuanceJitterMs: 0,
           retry: { forbiddenRetryBudgetMs: 0 },
-          limits: { sessionsPerSubjectPerHour: 1_000 },
+          limits: { sessionsPerSubjectPerHour: 1_000, sessionsPerClientPerHour: 1_000 },
         },
         storage: createMemoryStorage(),
       });

@@ -3,6 +3,7 @@
  * value must follow. Plain functions, no decorators. Every problem is fixed text: no message ever echoes
  * the value, so a secret cannot leak through one.
  */
+import proxyaddr from 'proxy-addr';
 
 /** A value parsed from an environment variable, or what is wrong with the text. */
 export type Parsed<T> = { readonly value: T } | { readonly problem: string };
@@ -105,4 +106,27 @@ export const keyMap: OptionKind<Record<string, string>> = {
     typeof value === 'object' && value !== null && !Array.isArray(value)
       ? undefined
       : 'must be an object mapping key ids to base64 keys',
+};
+
+function isTrustList(value: unknown): value is string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) return false;
+  try {
+    proxyaddr.compile(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Which proxies' `X-Forwarded-For` entries are believed, as Express's `trust proxy` setting takes them: a
+ * hop count (0 believes none), or the proxies' addresses and CIDR ranges (`loopback`, `linklocal` and
+ * `uniquelocal` name the usual private ones); comma-separated in the environment.
+ */
+export const trustedProxies: OptionKind<number | string[]> = {
+  parse: (text) => (/^\d+$/.test(text) ? parseInteger(text) : { value: splitList(text) }),
+  check: (value) =>
+    (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 100) || isTrustList(value)
+      ? undefined
+      : 'must be a hop count from 0 to 100, or an array of proxy addresses and CIDR ranges',
 };

@@ -16,6 +16,7 @@ import {
   pemText,
   STORAGE_KEY_ID_PATTERN,
   textMatching,
+  trustedProxies,
   type OptionKind,
 } from './option-kinds.js';
 
@@ -118,6 +119,12 @@ export const RELAY_OPTION_TABLE = {
   issuance: { env: 'RELAY_ISSUANCE', kind: oneOf(ISSUANCE_MODES), default: 'at-creation' },
   /** Challenge source; `relay` cannot be combined with issuance `pool`. */
   challengeSource: { env: 'RELAY_CHALLENGE_SOURCE', kind: oneOf(CHALLENGE_SOURCES), default: 'auto' },
+  /**
+   * Whose `X-Forwarded-For` to believe when finding a client's address (the per-client limit): a hop count
+   * or proxy addresses and CIDR ranges, as Express's `trust proxy`. 0 believes none: the connection's
+   * remote address is the client.
+   */
+  trustProxy: { env: 'RELAY_TRUST_PROXY', kind: trustedProxies, default: 0 },
   /** Signs the anonymous-visitor cookie; instances sharing a database share it. No default here: the HTTP layer decides. */
   cookieSecret: {
     env: 'RELAY_COOKIE_SECRET',
@@ -188,6 +195,11 @@ export const RELAY_OPTION_TABLE = {
   limits: {
     /** Sessions one subject may create per hour. */
     sessionsPerSubjectPerHour: { env: 'RELAY_SESSIONS_PER_SUBJECT_PER_HOUR', kind: integerBetween(1, 1_000_000), default: 10 },
+    /**
+     * Sessions one client address (an IPv6 /64) may create per hour, whatever subjects it claims; visitors
+     * behind one NAT share it.
+     */
+    sessionsPerClientPerHour: { env: 'RELAY_SESSIONS_PER_CLIENT_PER_HOUR', kind: integerBetween(1, 1_000_000), default: 30 },
     /** Sessions created per hour in total. */
     sessionsPerHour: { env: 'RELAY_SESSIONS_PER_HOUR', kind: integerBetween(1, 1_000_000), default: 1_000 },
   },

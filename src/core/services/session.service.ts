@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { ResolvedRelayOptions } from '../config/index.js';
 import type { EncryptionKeySupply, SecretBox } from '../crypto/index.js';
 import { RelayError, RelayErrorCode } from '../errors.js';
-import type { RelayLogger } from '../logger.js';
+import { describeError, type RelayLogger } from '../logger.js';
 import type { PersonaApi } from '../persona/index.js';
-import type { RelaySessionRecord, RelayStorage } from '../storage/index.js';
+import type { RelaySessionRecord, RelayStorage, SessionLimitScope } from '../storage/index.js';
 import type { PrivacyPassService } from './privacy-pass.service.js';
 import { sealedField } from './sealing.js';
 
@@ -13,6 +13,13 @@ export const RELAY_SESSION_TTL_MS = 30 * 60_000;
 
 const HOUR_MS = 60 * 60_000;
 const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** What a visitor over a limit is told; which limit it was goes to the error's context. */
+const RATE_LIMITED_MESSAGE: Readonly<Record<SessionLimitScope, string>> = {
+  subject: 'Too many verification sessions for this visitor; try again later',
+  client: 'Too many verification sessions from this network; try again later',
+  global: 'Too many verification sessions; try again later',
+};
 
 /** What the browser receives when a session is created: nothing secret but the access token. */
 export interface CreatedSession {
@@ -61,37 +68,45 @@ export interface SessionServiceDeps {
  * ```
  */
 export class SessionService {
-  /** Creations in progress in this process, per subject and in total: counted against the limits with the stored ones. */
-  private readonly creating = new Map<string, number>();
-  private creatingTotal = 0;
-
   constructor(private readonly deps: SessionServiceDeps) {}
 
-  /** Creates a relay for `subject` (rate limited: every session costs one billed pass). */
-  async create(subject: string, claimType?: string, options: { signal?: AbortSignal } = {}): Promise<CreatedSession> {
+  /**
+   * Creates a relay for `subject` (rate limited: every session costs one billed pass). `client` identifies
+   * the requester's address for the per-client limit (the HTTP layer passes its IPv4 address or IPv6 /64);
+   * without one, only the per-subject and global limits apply. Over a limit: `RATE_LIMITED` with
+   * `context.scope` and `context.retryAfterSeconds`.
+   */
+  async create(
+    subject: string,
+    claimType?: string,
+    options: { signal?: AbortSignal; client?: string } = {},
+  ): Promise<CreatedSession> {
     const { options: config } = this.deps;
     assertSubject(subject);
     const type = claimType ?? config.claimType;
     if (!config.allowedClaimTypes.includes(type)) {
       throw new RelayError(RelayErrorCode.INVALID_REQUEST, 'This claim type is not enabled', { context: { claimType: type } });
     }
-    const releaseSlot = this.takeCreationSlot(subject);
+    const id = randomUUID();
+    await this.takeCreationSlot(id, subject, options.client ?? null);
     try {
-      await this.enforceRateLimits(subject);
-      return await this.createRelaySession(subject, type, options.signal);
-    } finally {
-      releaseSlot();
+      return await this.createRelaySession(id, subject, type, options.signal);
+    } catch (error) {
+      // Nothing was billed yet (the pass is bought after this point), so the slot goes back.
+      await this.deps.storage.sessionSlots.release(id).catch((releaseError: unknown) => {
+        this.deps.logger.warn('could not give a session slot back', { sessionId: id, ...describeError(releaseError) });
+      });
+      throw error;
     }
   }
 
-  private async createRelaySession(subject: string, type: string, signal?: AbortSignal): Promise<CreatedSession> {
+  private async createRelaySession(id: string, subject: string, type: string, signal?: AbortSignal): Promise<CreatedSession> {
     const { options: config, storage, api, secretBox, clock } = this.deps;
     const keyPair = await this.nextKeyPair();
     const relay = await api.createRelay(
       { claimType: type, encryptionKeyPem: keyPair?.publicKeyPem ?? null, sandbox: config.environment === 'sandbox' },
       { signal },
     );
-    const id = randomUUID();
     const createdAt = clock();
     const session: RelaySessionRecord = {
       id,
@@ -154,46 +169,30 @@ export class SessionService {
   }
 
   /**
-   * Counts this creation as in progress, synchronously, before any await, so
-   * concurrent requests in this process see each other. Returns the release.
+   * Takes this creation's slot in the ledger the limits count, in one atomic
+   * step of the storage, so the limits hold exactly even across instances
+   * sharing the database and under concurrent requests.
    */
-  private takeCreationSlot(subject: string): () => void {
-    this.creating.set(subject, (this.creating.get(subject) ?? 0) + 1);
-    this.creatingTotal += 1;
-    return () => {
-      const left = (this.creating.get(subject) ?? 1) - 1;
-      if (left === 0) this.creating.delete(subject);
-      else this.creating.set(subject, left);
-      this.creatingTotal -= 1;
-    };
-  }
-
-  /**
-   * Sessions of the last hour plus creations in progress here (this one
-   * included) must stay within the limits. Exact within one process; across
-   * instances sharing a database, concurrent creations can still overshoot by
-   * the requests in flight elsewhere: a brake on billed passes, not an exact quota.
-   */
-  private async enforceRateLimits(subject: string): Promise<void> {
+  private async takeCreationSlot(id: string, subject: string, client: string | null): Promise<void> {
     const { storage, options, clock } = this.deps;
-    const since = new Date(clock().getTime() - HOUR_MS);
-    const [stored, storedTotal] = await Promise.all([
-      storage.sessions.countCreatedSince(subject, since),
-      storage.sessions.countCreatedSince(null, since),
-    ]);
-    // The in-progress counts include this creation, hence `>` rather than `>=`.
-    const mine = stored + (this.creating.get(subject) ?? 0);
-    const all = storedTotal + this.creatingTotal;
-    if (mine > options.limits.sessionsPerSubjectPerHour) {
-      throw new RelayError(RelayErrorCode.RATE_LIMITED, 'Too many verification sessions for this visitor; try again later', {
-        context: { scope: 'subject', limitPerHour: options.limits.sessionsPerSubjectPerHour },
-      });
-    }
-    if (all > options.limits.sessionsPerHour) {
-      throw new RelayError(RelayErrorCode.RATE_LIMITED, 'Too many verification sessions; try again later', {
-        context: { scope: 'global', limitPerHour: options.limits.sessionsPerHour },
-      });
-    }
+    const now = clock();
+    const decision = await storage.sessionSlots.take({
+      id,
+      subject,
+      client,
+      now,
+      windowMs: HOUR_MS,
+      limits: {
+        perSubject: options.limits.sessionsPerSubjectPerHour,
+        perClient: options.limits.sessionsPerClientPerHour,
+        global: options.limits.sessionsPerHour,
+      },
+    });
+    if (decision.kind === 'taken') return;
+    const retryAfterSeconds = Math.max(1, Math.ceil((decision.freesAt.getTime() - now.getTime()) / 1000));
+    throw new RelayError(RelayErrorCode.RATE_LIMITED, RATE_LIMITED_MESSAGE[decision.scope], {
+      context: { scope: decision.scope, retryAfterSeconds },
+    });
   }
 
   private async nextKeyPair(): Promise<{ publicKeyPem: string; privateKeyPem: string } | null> {

@@ -100,8 +100,53 @@ export interface VerifiedClaimRecord {
 export interface SessionStore {
   insert(session: RelaySessionRecord): Promise<void>;
   get(id: string): Promise<RelaySessionRecord | null>;
-  /** Sessions created at or after `since`, for one subject or (subject `null`) in total: rate limiting. */
-  countCreatedSince(subject: string | null, since: Date): Promise<number>;
+}
+
+/** The limit a session creation would exceed: per subject, per client address, or in total. */
+export type SessionLimitScope = 'subject' | 'client' | 'global';
+
+/** How many slots each scope may hold within the window. */
+export interface SessionSlotLimits {
+  readonly perSubject: number;
+  readonly perClient: number;
+  readonly global: number;
+}
+
+/** A request for one session-creation slot (see {@link SessionSlotStore.take}). */
+export interface SessionSlotRequest {
+  /** Id of the slot: the id of the session it is for. */
+  readonly id: string;
+  readonly subject: string;
+  /** The client's address bucket; `null` when unknown, and then no per-client limit applies. */
+  readonly client: string | null;
+  readonly now: Date;
+  /** Slots taken less than this long before `now` count against the limits. */
+  readonly windowMs: number;
+  readonly limits: SessionSlotLimits;
+}
+
+/** What {@link SessionSlotStore.take} decided. */
+export type SessionSlotDecision =
+  | { readonly kind: 'taken' }
+  /** Nothing was stored; `freesAt` is when the window lets this scope take a slot again. */
+  | { readonly kind: 'refused'; readonly scope: SessionLimitScope; readonly freesAt: Date };
+
+/**
+ * The ledger behind the session-creation limits. Every session costs a billed
+ * pass, so the limits must hold exactly across instances sharing a database:
+ * counting and taking happen in one atomic step, never read-then-write across
+ * calls.
+ */
+export interface SessionSlotStore {
+  /**
+   * In ONE atomic step: forgets slots older than the window, counts the
+   * subject's, the client's and all slots left, and takes the slot only if
+   * none of the three is at its limit. Scopes are checked in the order
+   * subject, client, global; the first one at its limit is reported.
+   */
+  take(request: SessionSlotRequest): Promise<SessionSlotDecision>;
+  /** Gives a slot back (its creation failed before anything was billed); an unknown id changes nothing. */
+  release(id: string): Promise<void>;
 }
 
 /** Pre-issued Privacy Passes. */
@@ -248,6 +293,7 @@ export interface ClaimStore {
 /** Everything the core needs, behind one handle. */
 export interface RelayStorage {
   readonly sessions: SessionStore;
+  readonly sessionSlots: SessionSlotStore;
   readonly passes: PassStore;
   readonly redemptions: RedemptionStore;
   readonly claims: ClaimStore;

@@ -1,4 +1,4 @@
-import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 import type { RelayEnvironment } from '../../core/config/index.js';
 import type { RelaySessionRecord, SessionState } from '../../core/storage/ports.js';
 
@@ -10,9 +10,6 @@ import type { RelaySessionRecord, SessionState } from '../../core/storage/ports.
 @Entity({ name: 'persona_relay_relay_secret' })
 @Check('CHK_persona_relay_relay_secret_environment', `"environment" IN ('production', 'sandbox')`)
 @Check('CHK_persona_relay_relay_secret_state', `"state" IN ('open', 'claimed', 'expired')`)
-// Rate limiting counts sessions per subject and in total since a point in time.
-@Index('IDX_persona_relay_relay_secret_subject_created_at', ['subject', 'createdAt'])
-@Index('IDX_persona_relay_relay_secret_created_at', ['createdAt'])
 export class RelaySecret implements RelaySessionRecord {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'PK_persona_relay_relay_secret' })
   id: string;

@@ -1,6 +1,9 @@
 import { RelayInitialSchema1767225600000 } from './1767225600000-relay-initial-schema.js';
+import { RelaySessionSlots1796256000000 } from './1796256000000-relay-session-slots.js';
 
-export { RelayInitialSchema1767225600000 };
+export { RelayInitialSchema1767225600000, RelaySessionSlots1796256000000 };
 
-/** Every migration of persona-relay, oldest first, for a `DataSource`'s `migrations`. */
-export const RELAY_MIGRATIONS = [RelayInitialSchema1767225600000];
+/**
+ * Every migration of persona-relay, oldest first, for a `DataSource`'s `migrations`.
+ */
+export const RELAY_MIGRATIONS = [RelayInitialSchema1767225600000, RelaySessionSlots1796256000000];

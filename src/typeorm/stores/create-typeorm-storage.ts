@@ -5,6 +5,7 @@ import { withStorageErrors } from './storage-errors.js';
 import { createTypeOrmClaimStore } from './typeorm-claim-store.js';
 import { createTypeOrmPassStore } from './typeorm-pass-store.js';
 import { createTypeOrmRedemptionStore } from './typeorm-redemption-store.js';
+import { createTypeOrmSessionSlotStore } from './typeorm-session-slot-store.js';
 import { createTypeOrmSessionStore } from './typeorm-session-store.js';
 
 /**
@@ -21,6 +22,7 @@ export function createTypeOrmStorage(dataSource: DataSource): RelayStorage {
   const tables = relayTables(dataSource);
   return {
     sessions: withStorageErrors('sessions', createTypeOrmSessionStore(tables)),
+    sessionSlots: withStorageErrors('sessionSlots', createTypeOrmSessionSlotStore(tables)),
     passes: withStorageErrors('passes', createTypeOrmPassStore(tables)),
     redemptions: withStorageErrors('redemptions', createTypeOrmRedemptionStore(tables)),
     claims: withStorageErrors('claims', createTypeOrmClaimStore(tables)),

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-import { IdempotencyRecord, PreIssuedToken, RelaySecret, VerifiedClaim } from '../entities/index.js';
+import { IdempotencyRecord, PreIssuedToken, RelaySecret, SessionSlot, VerifiedClaim } from '../entities/index.js';
 
 /** SQL fragments for one entity's table. */
 export interface TableSql {
@@ -12,10 +12,11 @@ export interface TableSql {
   readonly columns: string;
 }
 
-/** The data source and the SQL names of persona-relay's four tables. */
+/** The data source and the SQL names of persona-relay's tables. */
 export interface RelayTables {
   readonly dataSource: DataSource;
   readonly sessions: TableSql;
+  readonly sessionSlots: TableSql;
   readonly passes: TableSql;
   readonly redemptions: TableSql;
   readonly claims: TableSql;
@@ -41,6 +42,7 @@ export function relayTables(dataSource: DataSource): RelayTables {
   return {
     dataSource,
     sessions: tableSql(dataSource, RelaySecret),
+    sessionSlots: tableSql(dataSource, SessionSlot),
     passes: tableSql(dataSource, PreIssuedToken),
     redemptions: tableSql(dataSource, IdempotencyRecord),
     claims: tableSql(dataSource, VerifiedClaim),

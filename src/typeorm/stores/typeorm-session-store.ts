@@ -18,22 +18,5 @@ export function createTypeOrmSessionStore({ dataSource, sessions }: RelayTables)
       );
       return rows[0] ?? null;
     },
-
-    async countCreatedSince(subject, since) {
-      // Two statements rather than `$1 IS NULL OR …`, so each can use its index.
-      const { rows } =
-        subject === null
-          ? await runSql<{ count: number }>(
-              manager,
-              `SELECT count(*)::int AS count FROM ${sessions.name} WHERE created_at >= $1`,
-              [since],
-            )
-          : await runSql<{ count: number }>(
-              manager,
-              `SELECT count(*)::int AS count FROM ${sessions.name} WHERE subject = $1 AND created_at >= $2`,
-              [subject, since],
-            );
-      return rows[0]?.count ?? 0;
-    },
   };
 }

@@ -88,7 +88,7 @@ export function describeHttpFuzz(name: string, startApp: StartContractApp, optio
         issuanceJitterMs: 0,
         // A claim before the widget completed is a 403 at Persona: answer it at once, don't retry for 10 s.
         retry: { forbiddenRetryBudgetMs: 0, baseDelayMs: 10, maxDelayMs: 50 },
-        limits: { sessionsPerSubjectPerHour: 5, sessionsPerHour: 100_000 },
+        limits: { sessionsPerSubjectPerHour: 5, sessionsPerClientPerHour: 100_000, sessionsPerHour: 100_000 },
       };
       app = await startApp({ relayOptions, storage: createMemoryStorage() });
       port = Number(new URL(app.url).port);

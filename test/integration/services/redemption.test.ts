@@ -395,4 +395,32 @@ describe.each(storageBackends())('redemption on $name', (backend) => {
     expect(await emulator.state()).toMatchObject({ relays: 3, passesIssued: 3 });
   });
 
+  it('limits sessions per client address too, and says when the window frees a place', async () => {
+    let now = new Date('2030-01-01T00:00:00.000Z');
+    const relay = h.relay(
+      { encryption: 'none', limits: { sessionsPerSubjectPerHour: 5, sessionsPerClientPerHour: 2, sessionsPerHour: 10 } },
+      { clock: () => now },
+    );
+    await relay.services.sessions.create('alice', undefined, { client: '203.0.113.7' });
+    now = new Date('2030-01-01T00:20:00.000Z');
+    await relay.services.sessions.create('bob', undefined, { client: '203.0.113.7' });
+    const limited = await failure(relay.services.sessions.create('carol', undefined, { client: '203.0.113.7' }));
+    expect(isRelayError(limited, RelayErrorCode.RATE_LIMITED)).toBe(true);
+    // alice's slot, taken 20 minutes ago, leaves the hour in 40 minutes.
+    expect((limited as { context: unknown }).context).toEqual({ scope: 'client', retryAfterSeconds: 40 * 60 });
+    await relay.services.sessions.create('carol', undefined, { client: '198.51.100.1' });
+    now = new Date('2030-01-01T01:00:00.000Z');
+    await relay.services.sessions.create('dave', undefined, { client: '203.0.113.7' });
+    await relay.services.drain();
+  });
+
+  it('gives the slot back when Persona fails to create the relay (nothing was billed)', async () => {
+    const relay = h.relay({ encryption: 'none', limits: { sessionsPerSubjectPerHour: 1, sessionsPerHour: 10 }, retry: { maxRetries: 0 } });
+    await emulator.fault({ endpoint: 'relays', mode: 'status', status: 400, times: 1 });
+    expect(isRelayError(await failure(relay.services.sessions.create('alice')), RelayErrorCode.PERSONA_API)).toBe(true);
+    await relay.services.sessions.create('alice');
+    await relay.services.drain();
+    expect(await emulator.state()).toMatchObject({ relays: 1, passesIssued: 1 });
+  });
+
 });

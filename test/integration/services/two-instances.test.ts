@@ -2,10 +2,12 @@
  * Two app instances on one PostgreSQL: two data
  * sources, two service graphs, racing the same sessions' claims. Exactly one
  * pass is redeemed per session, none is bought twice, and both instances give
- * the same answer.
+ * the same answer. Session creations racing on both instances stay within
+ * the per-client and global limits exactly.
  */
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isRelayError, RelayErrorCode } from '../../../src/core/errors.js';
 import { createRelayDataSource, createTypeOrmStorage } from '../../../src/typeorm/index.js';
 import { createPostgresTestSchema, type PostgresTestSchema } from '../storage/support/relay-test-databases.js';
 import { TestEmulator, presentedToken } from '../../support/emulator.js';
@@ -73,5 +75,67 @@ describe.skipIf(POSTGRES_URL === undefined)('two instances on one PostgreSQL', (
       doubleSpendRejected: 0,
       claimsGenerated: sessions.length,
     });
+  });
+});
+
+describe.skipIf(POSTGRES_URL === undefined)('two instances on one PostgreSQL: session limits', () => {
+  let emulator: TestEmulator;
+  let schema: PostgresTestSchema;
+  let dataSources: DataSource[] = [];
+  let instances: TestRelay[] = [];
+  const LIMITS = { sessionsPerSubjectPerHour: 100, sessionsPerClientPerHour: 3, sessionsPerHour: 7 };
+
+  beforeAll(async () => {
+    emulator = await TestEmulator.start();
+    schema = await createPostgresTestSchema();
+    for (let i = 0; i < 2; i += 1) dataSources.push(await createRelayDataSource({ databaseUrl: schema.url }).initialize());
+    const storageKey = newStorageKey();
+    instances = dataSources.map((dataSource, i) =>
+      createTestRelay({
+        apiUrl: emulator.url,
+        storage: createTypeOrmStorage(dataSource),
+        options: { storageKey, encryption: 'none', limits: LIMITS },
+        instanceId: `instance-${i}`,
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all(instances.map((instance) => instance.close()));
+    await Promise.all(dataSources.map((dataSource) => dataSource.destroy()));
+    await schema?.drop();
+    await emulator?.close();
+    dataSources = [];
+    instances = [];
+  });
+
+  /** Creates one session per subject, alternating instances, all at once; how many each client got. */
+  async function raceCreations(requests: ReadonlyArray<{ subject: string; client: string }>): Promise<Map<string, number>> {
+    const outcomes = await Promise.allSettled(
+      requests.map(({ subject, client }, i) => instances[i % 2]!.services.sessions.create(subject, undefined, { client })),
+    );
+    const created = new Map<string, number>();
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') {
+        expect(isRelayError(outcome.reason, RelayErrorCode.RATE_LIMITED), String(outcome.reason)).toBe(true);
+        return;
+      }
+      const { client } = requests[i]!;
+      created.set(client, (created.get(client) ?? 0) + 1);
+    });
+    return created;
+  }
+
+  it('holds the per-client and the global limit exactly while both instances create at once', async () => {
+    // Persona takes a while to create each relay: every creation is in flight while the others are decided.
+    await emulator.fault({ endpoint: 'relays', mode: 'delay', delayMs: 200, times: 40 });
+    const oneClient = await raceCreations(Array.from({ length: 16 }, (_, i) => ({ subject: `visitor-${i}`, client: '203.0.113.7' })));
+    expect(oneClient.get('203.0.113.7')).toBe(LIMITS.sessionsPerClientPerHour);
+
+    const manyClients = await raceCreations(Array.from({ length: 16 }, (_, i) => ({ subject: `user-${i}`, client: `198.51.100.${i}` })));
+    const total = [...manyClients.values()].reduce((sum, n) => sum + n, 0) + LIMITS.sessionsPerClientPerHour;
+    expect(total).toBe(LIMITS.sessionsPerHour);
+    await Promise.all(instances.map((instance) => instance.services.drain()));
+    expect(await emulator.state()).toMatchObject({ relays: LIMITS.sessionsPerHour, passesIssued: LIMITS.sessionsPerHour });
   });
 });

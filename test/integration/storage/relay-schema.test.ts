@@ -130,7 +130,7 @@ function describeSchemaAgreement(name: string, open: () => Promise<{ dataSource:
     });
 
     it('removes every table on down, and builds them again on up', async () => {
-      await dataSource.undoLastMigration();
+      for (let i = 0; i < dataSource.migrations.length; i += 1) await dataSource.undoLastMigration();
       const tables: Array<{ name: string }> = await dataSource.query(
         `SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'persona_relay_%'`,
       );

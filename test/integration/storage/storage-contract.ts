@@ -168,17 +168,75 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         await inspect.sessions.setState(randomUUID(), 'claimed');
         expect(await storage.sessions.get(record.id)).toEqual({ ...record, state: 'expired' });
       });
+    });
 
-      it('counts sessions created at or after a time, per subject or in total', async () => {
-        await session({ subject: 'alice', createdAt: at(0) });
-        await session({ subject: 'alice', createdAt: at(10) });
-        await session({ subject: 'alice', createdAt: at(20) });
-        await session({ subject: 'bob', createdAt: at(10) });
-        expect(await storage.sessions.countCreatedSince('alice', at(10))).toBe(2);
-        expect(await storage.sessions.countCreatedSince('bob', at(11))).toBe(0);
-        expect(await storage.sessions.countCreatedSince('carol', at(0))).toBe(0);
-        expect(await storage.sessions.countCreatedSince(null, at(10))).toBe(3);
-        expect(await storage.sessions.countCreatedSince(null, at(0))).toBe(4);
+    describe('session slots', () => {
+      const HOUR = 60 * 60_000;
+      const LIMITS = { perSubject: 2, perClient: 3, global: 4 };
+      const take = (subject: string, client: string | null, minutes: number, limits = LIMITS) =>
+        storage.sessionSlots.take({ id: randomUUID(), subject, client, now: at(minutes), windowMs: HOUR, limits });
+
+      it('takes slots up to each limit, checking subject, then client, then the total', async () => {
+        expect(await take('alice', 'ip:a', 0)).toEqual({ kind: 'taken' });
+        expect(await take('alice', 'ip:a', 1)).toEqual({ kind: 'taken' });
+        expect(await take('alice', 'ip:b', 2)).toEqual({ kind: 'refused', scope: 'subject', freesAt: at(60) });
+        expect(await take('bob', 'ip:a', 3)).toEqual({ kind: 'taken' });
+        expect(await take('carol', 'ip:a', 4)).toEqual({ kind: 'refused', scope: 'client', freesAt: at(60) });
+        expect(await take('carol', 'ip:b', 5)).toEqual({ kind: 'taken' });
+        expect(await take('dave', 'ip:c', 6)).toEqual({ kind: 'refused', scope: 'global', freesAt: at(60) });
+      });
+
+      it('applies no per-client limit without a client, and counts such slots only per subject and in total', async () => {
+        for (let i = 0; i < 4; i += 1) expect(await take(`visitor-${i}`, null, i)).toEqual({ kind: 'taken' });
+        expect(await take('late', null, 5)).toEqual({ kind: 'refused', scope: 'global', freesAt: at(60) });
+        expect(await take('late', null, 5, { ...LIMITS, global: 10 })).toEqual({ kind: 'taken' });
+        expect(await take('other', 'ip:a', 6, { ...LIMITS, global: 10 })).toEqual({ kind: 'taken' });
+      });
+
+      it('frees a place when the slot that makes the scope full leaves the window', async () => {
+        await take('alice', 'ip:a', 0);
+        await take('alice', 'ip:a', 10);
+        // Limits lowered after the fact: two slots over a limit of one, the newer one must leave first.
+        expect(await take('alice', 'ip:a', 20, { ...LIMITS, perSubject: 1 })).toEqual({
+          kind: 'refused',
+          scope: 'subject',
+          freesAt: at(70),
+        });
+        expect(await take('alice', 'ip:a', 59)).toEqual({ kind: 'refused', scope: 'subject', freesAt: at(60) });
+        // A slot taken exactly one window ago no longer counts.
+        expect(await take('alice', 'ip:a', 60)).toEqual({ kind: 'taken' });
+        expect(await take('alice', 'ip:a', 61)).toEqual({ kind: 'refused', scope: 'subject', freesAt: at(70) });
+      });
+
+      it('gives a released slot back at once, and ignores unknown ids', async () => {
+        const id = randomUUID();
+        await storage.sessionSlots.take({ id, subject: 'alice', client: 'ip:a', now: at(0), windowMs: HOUR, limits: LIMITS });
+        await take('alice', 'ip:a', 1);
+        expect((await take('alice', 'ip:a', 2)).kind).toBe('refused');
+        await storage.sessionSlots.release(id);
+        await storage.sessionSlots.release(randomUUID());
+        expect(await take('alice', 'ip:a', 3)).toEqual({ kind: 'taken' });
+      });
+
+      it('refuses a refused request without storing it', async () => {
+        await take('alice', 'ip:a', 0);
+        await take('alice', 'ip:a', 1);
+        for (let i = 0; i < 5; i += 1) await take('alice', 'ip:b', 2);
+        // Had the refusals been stored, ip:b would be full.
+        expect(await take('bob', 'ip:b', 3)).toEqual({ kind: 'taken' });
+      });
+
+      it('holds every limit exactly under concurrent takes', async () => {
+        const limits = { perSubject: 3, perClient: 5, global: 7 };
+        const decisions = await Promise.all([
+          ...Array.from({ length: 10 }, () => take('alice', 'ip:x', 0, limits)),
+          ...Array.from({ length: 10 }, (_, i) => take(`visitor-${i}`, 'ip:y', 0, limits)),
+          ...Array.from({ length: 10 }, (_, i) => take(`user-${i}`, `ip:${i}`, 0, limits)),
+        ]);
+        const taken = (from: number, to: number) => decisions.slice(from, to).filter((d) => d.kind === 'taken').length;
+        expect(taken(0, 30)).toBe(7);
+        expect(taken(0, 10)).toBeLessThanOrEqual(3);
+        expect(taken(10, 20)).toBeLessThanOrEqual(5);
       });
     });
 

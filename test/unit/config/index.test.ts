@@ -44,6 +44,7 @@ describe('the option table', () => {
       blindRsaEngine: 'node-crypto',
       issuance: 'at-creation',
       challengeSource: 'auto',
+      trustProxy: 0,
       dataDir: '.relay-data',
       tokenExpiryMarginMs: 300_000,
       anonymousUserAgent: 'node',
@@ -52,7 +53,7 @@ describe('the option table', () => {
       retry: { requestTimeoutMs: 10_000, maxRetries: 3, baseDelayMs: 200, maxDelayMs: 5_000, rateLimitMaxWaitMs: 60_000, forbiddenRetryBudgetMs: 10_000 },
       pool: { size: 10, refillIntervalMs: 300_000, issueSpreadMs: 30_000, whenDry: 'refuse' },
       redemption: { leaseMs: 30_000, waitMs: 30_000, replayWindowMs: 3_600_000 },
-      limits: { sessionsPerSubjectPerHour: 10, sessionsPerHour: 1_000 },
+      limits: { sessionsPerSubjectPerHour: 10, sessionsPerClientPerHour: 30, sessionsPerHour: 1_000 },
     });
     expect(Object.isFrozen(config.DEFAULT_RELAY_OPTIONS)).toBe(true);
     expect(Object.isFrozen(config.DEFAULT_RELAY_OPTIONS.retry)).toBe(true);

@@ -35,6 +35,7 @@ describe('loadOptionsFromEnv', () => {
       RELAY_ISSUANCE: 'pool',
       RELAY_CHALLENGE_SOURCE: 'endpoint',
       RELAY_COOKIE_SECRET: 'cookie-secret',
+      RELAY_TRUST_PROXY: 'loopback, 10.0.0.0/8',
       DATABASE_URL: 'postgres://u:p@db/relay',
       RELAY_DATA_DIR: 'memory://',
       RELAY_TOKEN_EXPIRY_MARGIN_MS: '50',
@@ -56,6 +57,7 @@ describe('loadOptionsFromEnv', () => {
       RELAY_REDEMPTION_WAIT_MS: '75',
       RELAY_REPLAY_WINDOW_MS: '60',
       RELAY_SESSIONS_PER_SUBJECT_PER_HOUR: '80',
+      RELAY_SESSIONS_PER_CLIENT_PER_HOUR: '85',
       RELAY_SESSIONS_PER_HOUR: '90',
     };
     expect(Object.keys(env).sort()).toEqual(Object.values(RELAY_ENV_VARIABLES).sort());
@@ -76,6 +78,7 @@ describe('loadOptionsFromEnv', () => {
       issuance: 'pool',
       challengeSource: 'endpoint',
       cookieSecret: 'cookie-secret',
+      trustProxy: ['loopback', '10.0.0.0/8'],
       databaseUrl: 'postgres://u:p@db/relay',
       dataDir: 'memory://',
       tokenExpiryMarginMs: 50,
@@ -86,7 +89,7 @@ describe('loadOptionsFromEnv', () => {
       retry: { requestTimeoutMs: 1000, maxRetries: 0, baseDelayMs: 10, maxDelayMs: 20, rateLimitMaxWaitMs: 30, forbiddenRetryBudgetMs: 40 },
       pool: { size: 25, refillIntervalMs: 2000, issueSpreadMs: 300, whenDry: 'issue' },
       redemption: { leaseMs: 70, waitMs: 75, replayWindowMs: 60 },
-      limits: { sessionsPerSubjectPerHour: 80, sessionsPerHour: 90 },
+      limits: { sessionsPerSubjectPerHour: 80, sessionsPerClientPerHour: 85, sessionsPerHour: 90 },
     });
   });
 

@@ -8,6 +8,7 @@ import {
   oneOf,
   pemText,
   textMatching,
+  trustedProxies,
 } from '../../../src/core/config/option-kinds.js';
 
 describe('option kinds: environment text', () => {
@@ -69,6 +70,11 @@ describe('option kinds: environment text', () => {
     expect(keyMap.parse(text)).toEqual({ problem });
   });
 
+  it('reads trusted proxies as a hop count or a comma-separated list of addresses and ranges', () => {
+    expect(trustedProxies.parse('2')).toEqual({ value: 2 });
+    expect(trustedProxies.parse('loopback, 10.0.0.0/8 ,fd00::/8')).toEqual({ value: ['loopback', '10.0.0.0/8', 'fd00::/8'] });
+  });
+
   it('turns literal \\n in PEM text into line breaks, but leaves real line breaks alone', () => {
     expect(pemText.parse('-----BEGIN PUBLIC KEY-----\\nMIIB\\n-----END PUBLIC KEY-----')).toEqual({
       value: '-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----',
@@ -108,9 +114,20 @@ describe('option kinds: rules', () => {
     expect(claimTypeList.check(value)).toBe('must be an array of claim types matching ^[a-z0-9_]{1,100}$');
   });
 
+  it('trustedProxies takes hop counts and lists proxy-addr understands, nothing else', () => {
+    for (const value of [0, 3, ['loopback'], ['203.0.113.7', '10.0.0.0/8', '::1', 'fd00::/8', '192.168.0.0/255.255.0.0']]) {
+      expect(trustedProxies.check(value), JSON.stringify(value)).toBeUndefined();
+    }
+    for (const value of [-1, 1.5, 101, true, 'loopback', ['not-an-address'], ['10.0.0.0/33'], [1]]) {
+      expect(trustedProxies.check(value), JSON.stringify(value)).toBe(
+        'must be a hop count from 0 to 100, or an array of proxy addresses and CIDR ranges',
+      );
+    }
+  });
+
   it('never echoes the value in a problem', () => {
     const secret = 'SECRET-VALUE';
-    for (const kind of [flag, integerBetween(0, 1), oneOf(['a']), claimTypeList, keyMap, textMatching(/^$/, 'must be empty')]) {
+    for (const kind of [flag, integerBetween(0, 1), oneOf(['a']), claimTypeList, keyMap, trustedProxies, textMatching(/^$/, 'must be empty')]) {
       expect(kind.check(secret) ?? '').not.toContain(secret);
       const parsed = kind.parse(`${secret},:`);
       if ('problem' in parsed) expect(parsed.problem).not.toContain(secret);

@@ -52,9 +52,9 @@ describe('RelayHttp.handle', () => {
     const { services, sessions } = stubServices();
     const http = new RelayHttp(services);
     await http.handle(post('/sessions', { body: { claimType: 'ignored' }, readBody: async () => ({ claimType: 'from_stream' }) }));
-    expect(sessions.create).toHaveBeenLastCalledWith(expect.any(String), 'from_stream');
+    expect(sessions.create).toHaveBeenLastCalledWith(expect.any(String), 'from_stream', expect.anything());
     await http.handle(post('/sessions', { body: '{"claimType":"from_text"}' }));
-    expect(sessions.create).toHaveBeenLastCalledWith(expect.any(String), 'from_text');
+    expect(sessions.create).toHaveBeenLastCalledWith(expect.any(String), 'from_text', expect.anything());
   });
 
   it('gives resolveSubject the native request, and sets no cookie for a known user', async () => {
@@ -65,7 +65,7 @@ describe('RelayHttp.handle', () => {
     const native = { headers: {}, session: { userId: 'u-7' } };
     const answer = await http.handle(post('/sessions', { native }));
     expect(answer?.setCookie).toBeUndefined();
-    expect(sessions.create).toHaveBeenCalledWith('u-7', undefined);
+    expect(sessions.create).toHaveBeenCalledWith('u-7', undefined, { client: 'unreadable' });
   });
 
   it('gives a new visitor a cookie on session creation only, also when the creation fails', async () => {
@@ -77,6 +77,26 @@ describe('RelayHttp.handle', () => {
     const read = await http.handle({ method: 'GET', path: `/sessions/${SESSION_ID}`, headers: {} });
     expect(read).toMatchObject({ status: 404 });
     expect(read?.setCookie).toBeUndefined();
+  });
+
+  it('counts a creation against the connection\'s address, or the forwarded one only through trusted proxies', async () => {
+    const forwarded = { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.7' };
+    const direct = stubServices();
+    await new RelayHttp(direct.services).handle(post('/sessions', { remoteAddress: '::ffff:10.1.2.3', headers: forwarded }));
+    expect(direct.sessions.create).toHaveBeenLastCalledWith(expect.any(String), undefined, { client: '10.1.2.3' });
+
+    const proxied = stubServices({ trustProxy: ['10.0.0.0/8'] });
+    await new RelayHttp(proxied.services).handle(post('/sessions', { remoteAddress: '10.1.2.3', headers: forwarded }));
+    expect(proxied.sessions.create).toHaveBeenLastCalledWith(expect.any(String), undefined, { client: '203.0.113.7' });
+  });
+
+  it('says when to retry a rate-limited creation, and only then', async () => {
+    const { services, sessions } = stubServices();
+    const http = new RelayHttp(services, { logger: recordingLogger() });
+    sessions.create.mockRejectedValueOnce(new RelayError(RelayErrorCode.RATE_LIMITED, 'slow down', { context: { retryAfterSeconds: 42 } }));
+    expect(await http.handle(post('/sessions'))).toMatchObject({ status: 429, retryAfterSeconds: 42 });
+    sessions.create.mockRejectedValueOnce(new RelayError(RelayErrorCode.NO_PASS_AVAILABLE, 'later', { context: { retryAfterSeconds: 42 } }));
+    expect((await http.handle(post('/sessions')))?.retryAfterSeconds).toBeUndefined();
   });
 
   it('validates the session id before the subject: a bad id is a 400 even without a subject', async () => {

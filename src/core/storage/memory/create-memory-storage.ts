@@ -2,6 +2,7 @@ import type { RelayStorage } from '../ports.js';
 import { createMemoryClaimStore } from './memory-claim-store.js';
 import { createMemoryPassStore } from './memory-pass-store.js';
 import { createMemoryRedemptionStore } from './memory-redemption-store.js';
+import { createMemorySessionSlotStore } from './memory-session-slot-store.js';
 import { createMemorySessionStore } from './memory-session-store.js';
 import { createMemoryTables, type MemoryTables } from './memory-tables.js';
 
@@ -25,6 +26,7 @@ export function createMemoryStorage(): RelayStorage {
 export function memoryStorageOn(tables: MemoryTables): RelayStorage {
   return {
     sessions: createMemorySessionStore(tables),
+    sessionSlots: createMemorySessionSlotStore(tables),
     passes: createMemoryPassStore(tables),
     redemptions: createMemoryRedemptionStore(tables),
     claims: createMemoryClaimStore(tables),

@@ -15,13 +15,5 @@ export function createMemorySessionStore(tables: MemoryTables): SessionStore {
       const session = tables.sessions.get(id);
       return session === undefined ? null : detached(session);
     },
-
-    async countCreatedSince(subject, since) {
-      let count = 0;
-      for (const session of tables.sessions.values()) {
-        if ((subject === null || session.subject === subject) && session.createdAt >= since) count += 1;
-      }
-      return count;
-    },
   };
 }

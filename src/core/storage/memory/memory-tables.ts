@@ -1,5 +1,5 @@
 /**
- * The rows of one in-memory relay database, shared by its four stores.
+ * The rows of one in-memory relay database, shared by its stores.
  *
  * Every store method runs synchronously from its first read to its last
  * write (there is no `await` in between), so each call is atomic with respect
@@ -9,9 +9,19 @@
 import { RelayError, RelayErrorCode } from '../../errors.js';
 import type { PassRecord, RedemptionRecord, RelaySessionRecord, VerifiedClaimRecord } from '../ports.js';
 
+/** A row of the session-creation ledger. */
+export interface MemorySessionSlot {
+  readonly id: string;
+  readonly subject: string;
+  readonly client: string | null;
+  readonly takenAt: Date;
+}
+
 /** One map per table, keyed like the SQL primary keys. */
 export interface MemoryTables {
   readonly sessions: Map<string, RelaySessionRecord>;
+  /** Session-creation slots by id (the session's id). */
+  readonly sessionSlots: Map<string, MemorySessionSlot>;
   readonly passes: Map<string, PassRecord>;
   /** By idempotency key. */
   readonly redemptions: Map<string, RedemptionRecord>;
@@ -20,7 +30,7 @@ export interface MemoryTables {
 }
 
 export function createMemoryTables(): MemoryTables {
-  return { sessions: new Map(), passes: new Map(), redemptions: new Map(), claims: new Map() };
+  return { sessions: new Map(), sessionSlots: new Map(), passes: new Map(), redemptions: new Map(), claims: new Map() };
 }
 
 /**

@@ -22,6 +22,8 @@ export interface StorageInspector {
   readonly sessions: {
     /** Sets a session's state; an unknown id changes nothing. */
     setState(id: string, state: SessionState): Promise<void>;
+    /** How many sessions are stored. */
+    count(): Promise<number>;
   };
   readonly passes: {
     /** Passes per state, zero for states no pass is in. */
@@ -63,6 +65,7 @@ function memoryTablesInspector(tables: MemoryTables): StorageInspector {
         const session = tables.sessions.get(id);
         if (session !== undefined) tables.sessions.set(id, { ...session, state });
       },
+      count: async () => tables.sessions.size,
     },
     passes: {
       countByState: async () => countStates(NO_PASSES, tables.passes.values()),
@@ -94,6 +97,10 @@ export function typeOrmInspector(dataSource: DataSource): StorageInspector {
     sessions: {
       async setState(id, state) {
         await runSql(manager, `UPDATE ${tables.sessions.name} SET state = $2 WHERE id = $1`, [id, state]);
+      },
+      async count() {
+        const { rows } = await runSql<{ count: number }>(manager, `SELECT count(*)::int AS count FROM ${tables.sessions.name}`);
+        return rows[0]!.count;
       },
     },
     passes: {

@@ -26,7 +26,7 @@ describe('relayRouter (Express)', () => {
     const base = await serve(app);
 
     expect((await postJson(`${base}/relay/sessions`, { claimType: 'age_over21_verified' })).status).toBe(201);
-    expect(sessions.create).toHaveBeenLastCalledWith(expect.stringMatching(/^visitor:/), 'age_over21_verified');
+    expect(sessions.create).toHaveBeenLastCalledWith(expect.stringMatching(/^visitor:/), 'age_over21_verified', { client: '127.0.0.1' });
     const oversized = await postJson(`${base}/relay/sessions`, { claimType: 'a'.repeat(20_000) });
     expect(oversized.status).toBe(413);
     expect(await oversized.json()).toMatchObject({ code: 'ERR_RELAY_PAYLOAD_TOO_LARGE' });

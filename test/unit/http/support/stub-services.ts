@@ -3,12 +3,14 @@
  * created instantly, `user:adult` holds a passed claim, nothing else exists.
  */
 import { vi } from 'vitest';
+import type { ResolvedRelayOptions } from '../../../../src/core/config/index.js';
 import type { RelayServices } from '../../../../src/core/services/relay-services.js';
 
 export const STUB_SESSION_ID = '0b6f6a1e-8f3c-4d2a-9b1e-2c3d4e5f6a7b';
 export const STUB_VERIFIED_AT = new Date('2026-01-02T03:04:05.000Z');
 
-export function stubServices() {
+/** `trustProxy` as the `trustProxy` option (default: believe no forwarded address). */
+export function stubServices({ trustProxy = 0 }: { trustProxy?: ResolvedRelayOptions['trustProxy'] } = {}) {
   const sessions = {
     create: vi.fn(async (_subject: string, claimType?: string) => ({
       sessionId: STUB_SESSION_ID,
@@ -25,6 +27,6 @@ export function stubServices() {
       subject === 'user:adult' ? { claimType, result: 'passed' as const, verifiedAt: STUB_VERIFIED_AT } : undefined,
     ),
   };
-  const services = { options: { cookieSecret: 'c'.repeat(32) }, sessions, claims } as unknown as RelayServices;
+  const services = { options: { cookieSecret: 'c'.repeat(32), trustProxy }, sessions, claims } as unknown as RelayServices;
   return { services, sessions, claims };
 }
