@@ -53,6 +53,8 @@ export interface ClaimServiceDeps {
   readonly clock: () => Date;
   /** Identifies this process in redemption leases. */
   readonly instanceId: string;
+  /** The services' shutdown signal: aborting it stops every redemption's requests and waits. */
+  readonly shutdown: AbortSignal;
 }
 
 /** How many passes one redemption may try when Persona rejects a pass (401). */
@@ -116,8 +118,6 @@ interface Flight {
 export class ClaimService {
   /** Redemptions running in this process, by session id. */
   private readonly flights = new Map<string, Flight>();
-  /** Aborted by {@link ClaimService.close}: stops every redemption's requests and waits. */
-  private readonly shutdown = new AbortController();
 
   constructor(private readonly deps: ClaimServiceDeps) {}
 
@@ -143,7 +143,7 @@ export class ClaimService {
         await running.done.catch(() => undefined);
         continue;
       }
-      const signal = options.signal ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal;
+      const signal = options.signal ? AbortSignal.any([options.signal, this.deps.shutdown]) : this.deps.shutdown;
       const claim = await this.fly(session.id, 'redeem', () => this.redeemSession(session, signal));
       return claim!;
     }
@@ -185,7 +185,7 @@ export class ClaimService {
       driven += 1;
       try {
         await this.fly(session.id, 'resume', async () => {
-          const outcome = await this.drive(session, { record: stale, pass }, this.newLeaseOwner(), this.shutdown.signal);
+          const outcome = await this.drive(session, { record: stale, pass }, this.newLeaseOwner(), this.deps.shutdown);
           // A setback is left for the next redeem call, which starts over when needed.
           return typeof outcome === 'string' ? undefined : outcome;
         });
@@ -197,12 +197,12 @@ export class ClaimService {
   }
 
   /**
-   * Aborts the redemptions running in this process and waits for them to
-   * settle. Each one stays PENDING with its key and its lease given up, so
-   * another instance (or this one after a restart) resumes it at once.
+   * Waits for the redemptions running in this process to settle once the
+   * shutdown signal has aborted them. Each one stays PENDING with its key and
+   * its lease given up, so another instance (or this one after a restart)
+   * resumes it at once.
    */
-  async close(): Promise<void> {
-    this.shutdown.abort();
+  async whenStopped(): Promise<void> {
     await Promise.allSettled([...this.flights.values()].map((flight) => flight.done));
   }
 

@@ -95,6 +95,7 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
     logger,
     clock,
     instanceId: init.instanceId ?? randomUUID(),
+    shutdown: shutdown.signal,
   });
   const pool = new TokenPool({ options, storage, passes, logger, clock, random, shutdown: shutdown.signal });
 
@@ -126,7 +127,7 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
     drain: () => tasks.drain(),
     async close() {
       shutdown.abort();
-      await claims.close();
+      await claims.whenStopped();
       await pool.whenStopped();
       await tasks.drain();
       keySupply?.close();

@@ -81,9 +81,14 @@ function capturingLogger(): RelayLogger & { entries: Array<{ level: string; mess
   return { entries, debug: at('debug'), log: at('log'), warn: at('warn'), error: at('error') };
 }
 
-const services: ClaimService[] = [];
+const services: { claims: ClaimService; shutdown: AbortController }[] = [];
 afterEach(async () => {
-  await Promise.all(services.splice(0).map((service) => service.close()));
+  await Promise.all(
+    services.splice(0).map(({ claims, shutdown }) => {
+      shutdown.abort();
+      return claims.whenStopped();
+    }),
+  );
 });
 
 /** A ClaimService with one stored session and its pre-issued pass, talking to a fake Persona. */
@@ -142,6 +147,7 @@ async function setup(retry: { maxRetries?: number; requestTimeoutMs?: number; fo
   const firstPass = await addPass();
   let issuedOnDemand = 0;
 
+  const shutdown = new AbortController();
   const claims = new ClaimService({
     options,
     storage,
@@ -158,8 +164,9 @@ async function setup(retry: { maxRetries?: number; requestTimeoutMs?: number; fo
     logger,
     clock: () => new Date(),
     instanceId: 'unit',
+    shutdown: shutdown.signal,
   });
-  services.push(claims);
+  services.push({ claims, shutdown });
   return {
     claims,
     storage,
