@@ -21,7 +21,8 @@ const options = resolveRelayOptions(loadOptionsFromEnv(), {
   maintenanceIntervalMs: 1_000,
   issuanceJitterMs: 300,
   perRelayKeyBits: 2048,
-  limits: { sessionsPerSubjectPerHour: 1_000, sessionsPerHour: 1_000_000 },
+  // Every simulated visitor connects from 127.0.0.1: the per-client limit must not stand in for the chaos.
+  limits: { sessionsPerSubjectPerHour: 1_000, sessionsPerClientPerHour: 1_000_000, sessionsPerHour: 1_000_000 },
 });
 const dataSource = await createRelayDataSource({ databaseUrl: options.databaseUrl }).initialize();
 const storage = createTypeOrmStorage(dataSource);
