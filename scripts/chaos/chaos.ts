@@ -144,8 +144,9 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
 
   // Background: SIGKILL an instance at random moments, restart it shortly after.
   const killer = (async () => {
-    while (chaosOn && config.kills) {
-      await sleep(random(1_500, 5_000));
+    // The first kill comes early: a short run on a quiet machine can otherwise finish before any kill.
+    for (let round = 0; chaosOn && config.kills; round += 1) {
+      await sleep(round === 0 ? random(300, 1_200) : random(1_500, 5_000));
       if (!chaosOn) break;
       const index = Math.floor(Math.random() * 2);
       const victim = instances[index];
