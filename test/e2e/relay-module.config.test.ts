@@ -243,7 +243,7 @@ describe('RelayModule configuration', () => {
     const dataDir = join(await mkdtemp(join(tmpdir(), 'relay-config-')), 'relay-data');
     try {
       setEnv({ RELAY_DATA_DIR: dataDir, RELAY_POOL_SIZE: 'ten' });
-      @Module({ imports: [RelayModule.forRoot({ apiUrl: emulator.url, perRelayKeyBits: 1024 })] })
+      @Module({ imports: [RelayModule.forRoot({ apiUrl: emulator.url, retry: { requestTimeoutMs: -1 } })] })
       class AppModule {}
       const error = await startNestApp(AppModule, 'express').then(
         () => null,
@@ -251,7 +251,7 @@ describe('RelayModule configuration', () => {
       );
       expect(isRelayError(error, RelayErrorCode.INVALID_CONFIG)).toBe(true);
       const options = (error as { context: { problems: string[] } }).context.problems.map((line) => line.split(':')[0]);
-      expect(options).toEqual(expect.arrayContaining(['apiKey', 'storageKey', 'pool.size', 'perRelayKeyBits']));
+      expect(options).toEqual(expect.arrayContaining(['apiKey', 'storageKey', 'pool.size', 'retry.requestTimeoutMs']));
       expect(existsSync(dataDir)).toBe(false);
     } finally {
       await rm(dirname(dataDir), { recursive: true, force: true });
