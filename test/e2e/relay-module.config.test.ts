@@ -5,6 +5,10 @@
  * of a bad configuration listed and no secret printed.
  */
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
 import type { Type } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -233,6 +237,25 @@ describe('RelayModule configuration', () => {
     for (const line of problems) expect(message).toContain(line);
     const printed = [message, JSON.stringify(problems), (error as Error).stack ?? '', ...logger.lines].join('\n');
     expect(printed).not.toContain('TOPSECRET');
+  });
+
+  it('reports a bad configuration before creating the embedded database directory', async () => {
+    const dataDir = join(await mkdtemp(join(tmpdir(), 'relay-config-')), 'relay-data');
+    try {
+      setEnv({ RELAY_DATA_DIR: dataDir, RELAY_POOL_SIZE: 'ten' });
+      @Module({ imports: [RelayModule.forRoot({ apiUrl: emulator.url, retry: { requestTimeoutMs: -1 } })] })
+      class AppModule {}
+      const error = await startNestApp(AppModule, 'express').then(
+        () => null,
+        (caught: unknown) => caught,
+      );
+      expect(isRelayError(error, RelayErrorCode.INVALID_CONFIG)).toBe(true);
+      const options = (error as { context: { problems: string[] } }).context.problems.map((line) => line.split(':')[0]);
+      expect(options).toEqual(expect.arrayContaining(['apiKey', 'storageKey', 'pool.size', 'retry.requestTimeoutMs']));
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      await rm(dirname(dataDir), { recursive: true, force: true });
+    }
   });
 
   it('requires an API key and a storage key, and says which variables to set', async () => {

@@ -1,31 +1,95 @@
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
-/** The on-disk PGlite data directories this process has open. */
-const openDataDirs = new Set<string>();
+/** The file in a PGlite data directory that names the process using it. */
+export const DATA_DIR_LOCK_FILE = '.persona-relay.lock';
+
+/** The on-disk PGlite data directories this process holds the lock of. */
+const heldDataDirs = new Set<string>();
 
 /** True for the data dirs PGlite keeps in memory (nothing on disk to share). */
 function isInMemory(dataDir: string): boolean {
   return dataDir === '' || dataDir.startsWith('memory://');
 }
 
+/** Whether a process with this id runs (on this machine); `EPERM` means it does, under another user. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The process id a lock file names, or undefined when it names none (a lock cut short by a crash). */
+function lockHolder(lockPath: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Records that this process opens `dataDir`, and throws if it already has it
- * open: PGlite is a single-user database, so two instances on one directory
- * corrupt it. (Another process opening the same directory cannot be detected
- * here; that is unsupported too — several app instances need PostgreSQL.)
- * Returns the function that gives the claim back (once: later calls must not
- * drop a newer claim on the same directory).
+ * Whether the lock still belongs to someone. A lock naming this very process
+ * but not held by it was left by an earlier process that had the same id
+ * (containers restart as pid 1), so it is stale like one of a dead process.
+ */
+function isLockHeld(holder: number | undefined, dir: string): boolean {
+  if (holder === undefined) return false;
+  if (holder === process.pid) return heldDataDirs.has(dir);
+  return isRunning(holder);
+}
+
+function alreadyOpenError(dir: string, lockPath: string, holder: number | undefined): Error {
+  const who = holder === process.pid ? 'this process' : `process ${holder ?? '(unknown)'}`;
+  return new Error(
+    `The embedded database in ${dir} is already open in ${who}: PGlite serves one process at a time. ` +
+      'Stop the other one, give this one its own RELAY_DATA_DIR, or set DATABASE_URL to share a PostgreSQL database ' +
+      `between instances. If no process uses the directory any more, delete ${lockPath}.`,
+  );
+}
+
+/** Creates the lock file naming this process; false if one exists already. */
+function createLockFile(lockPath: string): boolean {
+  try {
+    writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * Locks the PGlite data directory `dataDir` for this process, creating the
+ * directory if needed, and throws if another process (or another data source
+ * of this one) has it: PGlite is a single-user database, so two instances on
+ * one directory corrupt it. The lock is a file naming the process id; one
+ * left by a process that is gone is taken over. Returns the function that
+ * gives the lock back (once: later calls must not drop a newer lock on the
+ * same directory).
  */
 export function claimDataDir(dataDir: string): () => void {
   if (isInMemory(dataDir)) return () => {};
-  const path = resolve(dataDir.startsWith('file://') ? dataDir.slice('file://'.length) : dataDir);
-  if (openDataDirs.has(path)) {
-    throw new Error(`The embedded database in ${path} is already open in this process`);
+  const dir = resolve(dataDir.startsWith('file://') ? dataDir.slice('file://'.length) : dataDir);
+  const lockPath = join(dir, DATA_DIR_LOCK_FILE);
+  mkdirSync(dir, { recursive: true });
+  if (!createLockFile(lockPath)) {
+    const holder = lockHolder(lockPath);
+    if (isLockHeld(holder, dir)) throw alreadyOpenError(dir, lockPath, holder);
+    rmSync(lockPath, { force: true });
+    // Another process may have replaced the stale lock in between; then it keeps the directory.
+    if (!createLockFile(lockPath)) throw alreadyOpenError(dir, lockPath, lockHolder(lockPath));
   }
-  openDataDirs.add(path);
-  let claimed = true;
+  heldDataDirs.add(dir);
+  let held = true;
   return () => {
-    if (claimed) openDataDirs.delete(path);
-    claimed = false;
+    if (!held) return;
+    held = false;
+    heldDataDirs.delete(dir);
+    rmSync(lockPath, { force: true });
   };
 }

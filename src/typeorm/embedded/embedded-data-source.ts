@@ -9,7 +9,9 @@ export interface EmbeddedDataSourceOptions {
   /**
    * PGlite data directory (created if missing), or `'memory://'` (the
    * default) for a database that vanishes with the data source. One process
-   * at a time: several app instances need PostgreSQL.
+   * at a time: a `.persona-relay.lock` file in the directory makes a second
+   * data source on it fail until the first is destroyed (or its process has
+   * exited); several app instances need PostgreSQL.
    */
   readonly dataDir?: string;
   readonly entities: NonNullable<PostgresDataSourceOptions['entities']>;

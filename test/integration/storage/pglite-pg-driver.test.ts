@@ -1,12 +1,14 @@
 /**
  * The pg stand-in over PGlite: one session, handed to one holder at a time.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type Logger } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DATA_DIR_LOCK_FILE } from '../../../src/typeorm/embedded/data-dir-claims.js';
 import { createRelayDataSource, embeddedDataSourceOptions } from '../../../src/typeorm/index.js';
 
 /** Records every statement in the order the database runs it, tagged by who ran it. */
@@ -124,7 +126,7 @@ describe('PGlite data directory', () => {
     await rm(join(dataDir, '..'), { recursive: true, force: true });
   });
 
-  it('keeps data across data sources, refuses a second open in one process, and is released by destroy()', async () => {
+  it('keeps data across data sources, refuses a second open while its lock file is there, and is released by destroy()', async () => {
     const first = await createRelayDataSource({ dataDir }).initialize();
     await first.query(
       `INSERT INTO persona_relay_relay_secret
@@ -132,10 +134,12 @@ describe('PGlite data directory', () => {
        VALUES ('kept', 's', 'c', 'sandbox', 't', 's', 'open', now(), now())`,
     );
     await expect(createRelayDataSource({ dataDir }).initialize()).rejects.toThrow(/already open in this process/);
+    expect(existsSync(join(dataDir, DATA_DIR_LOCK_FILE))).toBe(true);
     const pool = (first.driver as unknown as { master: { ended: boolean } }).master;
     expect(pool.ended).toBe(false);
     await first.destroy();
     expect(pool.ended).toBe(true);
+    expect(existsSync(join(dataDir, DATA_DIR_LOCK_FILE))).toBe(false);
 
     const second = await createRelayDataSource({ dataDir }).initialize();
     try {
