@@ -11,41 +11,54 @@ import { isRelayError, RelayErrorCode } from '../../../src/core/errors.js';
 import { createRelayDataSource, createTypeOrmStorage } from '../../../src/typeorm/index.js';
 import { createPostgresTestSchema, type PostgresTestSchema } from '../storage/support/relay-test-databases.js';
 import { TestEmulator, presentedToken } from '../../support/emulator.js';
+import type { RelayOptions } from '../../../src/core/config/index.js';
 import { createTestRelay, newStorageKey, POSTGRES_URL, type TestRelay } from '../../support/relay.js';
 
-describe.skipIf(POSTGRES_URL === undefined)('two instances on one PostgreSQL', () => {
-  let emulator: TestEmulator;
-  let schema: PostgresTestSchema;
+/** Two relay instances, each with its own data source, on one fresh PostgreSQL schema and one emulator. */
+interface TwoInstances {
+  emulator: TestEmulator;
+  instances: TestRelay[];
+}
+
+/** Registers the hooks that start two instances with `options` before the suite's tests and stop them after. */
+function twoInstancesOnPostgres(options: RelayOptions): TwoInstances {
+  const world: TwoInstances = { emulator: undefined as unknown as TestEmulator, instances: [] };
+  let schema: PostgresTestSchema | undefined;
   let dataSources: DataSource[] = [];
-  let instances: TestRelay[] = [];
 
   beforeAll(async () => {
-    emulator = await TestEmulator.start();
+    world.emulator = await TestEmulator.start();
     schema = await createPostgresTestSchema();
     // Sequentially: the first migrates the schema, the second finds it current.
     for (let i = 0; i < 2; i += 1) dataSources.push(await createRelayDataSource({ databaseUrl: schema.url }).initialize());
     const storageKey = newStorageKey();
-    instances = dataSources.map((dataSource, i) =>
+    world.instances = dataSources.map((dataSource, i) =>
       createTestRelay({
-        apiUrl: emulator.url,
+        apiUrl: world.emulator.url,
         storage: createTypeOrmStorage(dataSource),
-        options: { storageKey, encryption: 'none' },
+        options: { storageKey, encryption: 'none', ...options },
         instanceId: `instance-${i}`,
       }),
     );
   });
 
   afterAll(async () => {
-    await Promise.all(instances.map((instance) => instance.close()));
+    await Promise.all(world.instances.map((instance) => instance.close()));
     await Promise.all(dataSources.map((dataSource) => dataSource.destroy()));
     await schema?.drop();
-    await emulator?.close();
+    await world.emulator?.close();
     dataSources = [];
-    instances = [];
+    world.instances = [];
   });
+  return world;
+}
+
+describe.skipIf(POSTGRES_URL === undefined)('two instances on one PostgreSQL', () => {
+  const world = twoInstancesOnPostgres({});
 
   it('redeems each raced session exactly once and answers both instances the same', async () => {
-    const [a, b] = instances as [TestRelay, TestRelay];
+    const { emulator } = world;
+    const [a, b] = world.instances as [TestRelay, TestRelay];
     const sessions = [];
     for (let i = 0; i < 4; i += 1) {
       const created = await a.services.sessions.create(`user-${i}`);
@@ -79,40 +92,13 @@ describe.skipIf(POSTGRES_URL === undefined)('two instances on one PostgreSQL', (
 });
 
 describe.skipIf(POSTGRES_URL === undefined)('two instances on one PostgreSQL: session limits', () => {
-  let emulator: TestEmulator;
-  let schema: PostgresTestSchema;
-  let dataSources: DataSource[] = [];
-  let instances: TestRelay[] = [];
   const LIMITS = { sessionsPerSubjectPerHour: 100, sessionsPerClientPerHour: 3, sessionsPerHour: 7 };
-
-  beforeAll(async () => {
-    emulator = await TestEmulator.start();
-    schema = await createPostgresTestSchema();
-    for (let i = 0; i < 2; i += 1) dataSources.push(await createRelayDataSource({ databaseUrl: schema.url }).initialize());
-    const storageKey = newStorageKey();
-    instances = dataSources.map((dataSource, i) =>
-      createTestRelay({
-        apiUrl: emulator.url,
-        storage: createTypeOrmStorage(dataSource),
-        options: { storageKey, encryption: 'none', limits: LIMITS },
-        instanceId: `instance-${i}`,
-      }),
-    );
-  });
-
-  afterAll(async () => {
-    await Promise.all(instances.map((instance) => instance.close()));
-    await Promise.all(dataSources.map((dataSource) => dataSource.destroy()));
-    await schema?.drop();
-    await emulator?.close();
-    dataSources = [];
-    instances = [];
-  });
+  const world = twoInstancesOnPostgres({ limits: LIMITS });
 
   /** Creates one session per subject, alternating instances, all at once; how many each client got. */
   async function raceCreations(requests: ReadonlyArray<{ subject: string; client: string }>): Promise<Map<string, number>> {
     const outcomes = await Promise.allSettled(
-      requests.map(({ subject, client }, i) => instances[i % 2]!.services.sessions.create(subject, undefined, { client })),
+      requests.map(({ subject, client }, i) => world.instances[i % 2]!.services.sessions.create(subject, undefined, { client })),
     );
     const created = new Map<string, number>();
     outcomes.forEach((outcome, i) => {
@@ -127,6 +113,7 @@ describe.skipIf(POSTGRES_URL === undefined)('two instances on one PostgreSQL: se
   }
 
   it('holds the per-client and the global limit exactly while both instances create at once', async () => {
+    const { emulator, instances } = world;
     // Persona takes a while to create each relay: every creation is in flight while the others are decided.
     await emulator.fault({ endpoint: 'relays', mode: 'delay', delayMs: 200, times: 40 });
     const oneClient = await raceCreations(Array.from({ length: 16 }, (_, i) => ({ subject: `visitor-${i}`, client: '203.0.113.7' })));
