@@ -18,7 +18,7 @@ export interface PersonaAnswer {
   readonly roundTripMs: number;
   /**
    * Persona's clock minus this machine's, in milliseconds, at the middle of the round trip; absent when the
-   * answer had no usable `Date` header. `Date` has one-second resolution, so values within ±1 s mean "in sync".
+   * answer had no usable `Date` header. Within ±0.5 s only: `Date` has one-second resolution.
    */
   readonly clockOffsetMs?: number;
 }
@@ -60,7 +60,8 @@ export async function probePersona(settings: PersonaSettings, now: () => number)
     transports.close();
   }
   const receivedAt = now();
-  const personaTime = dateHeader === undefined ? Number.NaN : Date.parse(dateHeader);
+  // `Date` names a whole second: its middle is the best guess of Persona's time, off by half a second at most.
+  const personaTime = dateHeader === undefined ? Number.NaN : Date.parse(dateHeader) + 500;
   return {
     roundTripMs: receivedAt - sentAt,
     ...(Number.isNaN(personaTime) ? {} : { clockOffsetMs: personaTime - (sentAt + receivedAt) / 2 }),

@@ -113,10 +113,9 @@ async function personaChecks(settings: PersonaSettings | undefined, now: () => n
 
 function clockCheck(offsetMs: number | undefined): CheckResult {
   if (offsetMs === undefined) return { name: 'clock', status: 'warn', message: 'Persona sent no Date header to compare with' };
-  // Date has one-second resolution: a fraction of a second says nothing.
-  const seconds = Math.trunc(Math.abs(offsetMs) / 1000);
+  const seconds = Math.round(Math.abs(offsetMs) / 1000);
   const direction = offsetMs > 0 ? 'behind' : 'ahead of';
-  const offset = seconds === 0 ? 'in sync with Persona (within 1 s)' : `${seconds} s ${direction} Persona's clock`;
+  const offset = seconds === 0 ? 'in sync with Persona (to the second)' : `${seconds} s ${direction} Persona's clock`;
   return Math.abs(offsetMs) > CLOCK_SKEW_WARNING_MS
     ? { name: 'clock', status: 'warn', message: `${offset}: synchronize this machine's clock (NTP)` }
     : { name: 'clock', status: 'ok', message: offset };
