@@ -14,6 +14,7 @@ const WIRING_KEYS: ReadonlySet<string> = new Set(
     logger: true,
     anonymousAgent: true,
     engine: true,
+    meterProvider: true,
   } satisfies Record<keyof RelayModuleWiring, true>),
 );
 

@@ -1,4 +1,5 @@
 import type { Agent } from 'node:http';
+import type { MeterProvider } from '@opentelemetry/api';
 import type { DataSource } from 'typeorm';
 import type { RelayOptions } from '../core/config/index.js';
 import type { BlindRsaEngine } from '../core/crypto/index.js';
@@ -35,6 +36,8 @@ export interface RelayModuleWiring {
   readonly anonymousAgent?: Agent;
   /** Blind RSA engine instance (advanced; default from `blindRsaEngine`). */
   readonly engine?: BlindRsaEngine;
+  /** Where the metrics go; default OpenTelemetry's global meter provider (see the README's "Metrics" section). */
+  readonly meterProvider?: MeterProvider;
 }
 
 /** Options that shape the module itself and so must be known before any factory runs. */

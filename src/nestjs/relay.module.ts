@@ -49,6 +49,7 @@ const providers: Provider[] = [
         logger,
         anonymousAgent: moduleOptions?.anonymousAgent,
         engine: moduleOptions?.engine,
+        meterProvider: moduleOptions?.meterProvider,
       }),
   },
   {

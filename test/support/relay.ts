@@ -4,6 +4,7 @@
  * PostgreSQL named by RELAY_TEST_POSTGRES_URL (a schema of its own).
  */
 import { randomBytes } from 'node:crypto';
+import type { MeterProvider } from '@opentelemetry/api';
 import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { RelayOptions, ResolvedRelayOptions } from '../../src/core/config/index.js';
@@ -89,6 +90,7 @@ export function createTestRelay(init: {
   instanceId?: string;
   engine?: BlindRsaEngine;
   logger?: RelayLogger;
+  meterProvider?: MeterProvider;
 }): TestRelay {
   const options = resolveRelayOptions(testOptions(init.apiUrl, init.options));
   const services = createRelayServices({
@@ -98,6 +100,7 @@ export function createTestRelay(init: {
     ...(init.clock ? { clock: init.clock } : {}),
     ...(init.instanceId ? { instanceId: init.instanceId } : {}),
     ...(init.engine ? { engine: init.engine } : {}),
+    ...(init.meterProvider ? { meterProvider: init.meterProvider } : {}),
   });
   const secretBox = SecretBox.fromBase64Keys(options.storageKeys!, options.storageKeyId!);
   return {

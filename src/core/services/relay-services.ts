@@ -1,10 +1,12 @@
 import type { Agent } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { MeterProvider } from '@opentelemetry/api';
 import type { ResolvedRelayOptions } from '../config/index.js';
 import type { BlindRsaEngine } from '../crypto/index.js';
 import { createBlindRsaEngine, EncryptionKeySupply, SecretBox } from '../crypto/index.js';
 import type { RelayLogger } from '../logger.js';
 import { createConsoleLogger, describeError } from '../logger.js';
+import { RelayMetrics } from '../observability/metrics.js';
 import { PersonaApi, logAttemptsTo } from '../persona/index.js';
 import type { RelayStorage } from '../storage/index.js';
 import { BackgroundTasks } from './background-tasks.js';
@@ -33,6 +35,11 @@ export interface RelayServicesInit {
   readonly anonymousAgent?: Agent;
   /** Identifies this process in redemption leases; default a random UUID. */
   readonly instanceId?: string;
+  /**
+   * Where the metrics go (see the README's "Metrics" section). Default: OpenTelemetry's global meter
+   * provider, which records nothing until the app installs an SDK.
+   */
+  readonly meterProvider?: MeterProvider;
 }
 
 /** The core services, wired and ready; framework adapters expose these. */
@@ -65,6 +72,8 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
   const random = init.random ?? secureRandom;
   const secretBox = SecretBox.fromBase64Keys(options.storageKeys, options.storageKeyId);
   const engine = init.engine ?? createBlindRsaEngine(options.blindRsaEngine);
+  const metrics = new RelayMetrics(init.meterProvider);
+  const logAttempt = logAttemptsTo(logger);
   const api = new PersonaApi({
     baseUrl: options.apiUrl,
     apiKey: options.apiKey,
@@ -76,15 +85,18 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
     // so the redemption path reads neither Date.now nor Math.random.
     now: () => clock().getTime(),
     random,
-    onAttempt: logAttemptsTo(logger),
+    onAttempt: (event) => {
+      metrics.recordPersonaAttempt(event);
+      logAttempt(event);
+    },
   });
   const keySupply =
     options.encryption === 'per-relay' ? new EncryptionKeySupply({ modulusBits: options.perRelayKeyBits }) : undefined;
   // One signal ends every background loop and wait; `close()` aborts it before awaiting them.
   const shutdown = new AbortController();
   const tasks = new BackgroundTasks(logger, shutdown.signal);
-  const passes = new PrivacyPassService({ options, storage, api, engine, secretBox, tasks, logger, clock, random });
-  const sessions = new SessionService({ options, storage, api, secretBox, passes, logger, clock, keySupply });
+  const passes = new PrivacyPassService({ options, storage, api, engine, secretBox, tasks, logger, clock, random, metrics });
+  const sessions = new SessionService({ options, storage, api, secretBox, passes, logger, clock, keySupply, metrics });
   const claims = new ClaimService({
     options,
     storage,
@@ -96,8 +108,11 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
     clock,
     instanceId: init.instanceId ?? randomUUID(),
     shutdown: shutdown.signal,
+    metrics,
   });
-  const pool = new TokenPool({ options, storage, passes, logger, clock, random, shutdown: shutdown.signal });
+  const pool = new TokenPool({ options, storage, passes, logger, clock, random, shutdown: shutdown.signal, metrics });
+  metrics.observeAvailablePasses(options.environment, options.allowedClaimTypes, (claimType) => pool.depth(claimType));
+  if (keySupply) metrics.observeKeyReserve(() => keySupply.available);
 
   const sweep = async () => {
     try {
@@ -126,6 +141,7 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
     },
     drain: () => tasks.drain(),
     async close() {
+      metrics.close();
       shutdown.abort();
       await claims.whenStopped();
       await pool.whenStopped();

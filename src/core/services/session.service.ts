@@ -3,6 +3,7 @@ import type { ResolvedRelayOptions } from '../config/index.js';
 import type { EncryptionKeySupply, SecretBox } from '../crypto/index.js';
 import { RelayError, RelayErrorCode } from '../errors.js';
 import { describeError, type RelayLogger } from '../logger.js';
+import type { RelayMetrics } from '../observability/metrics.js';
 import type { PersonaApi } from '../persona/index.js';
 import type { RelaySessionRecord, RelayStorage, SessionLimitScope } from '../storage/index.js';
 import type { PrivacyPassService } from './privacy-pass.service.js';
@@ -54,6 +55,7 @@ export interface SessionServiceDeps {
   readonly clock: () => Date;
   /** Supplies per-relay key pairs (`per-relay` mode); absent in `static` and `none` modes. */
   readonly keySupply?: EncryptionKeySupply;
+  readonly metrics: Pick<RelayMetrics, 'recordRateLimited'>;
 }
 
 /**
@@ -189,6 +191,7 @@ export class SessionService {
       },
     });
     if (decision.kind === 'taken') return;
+    this.deps.metrics.recordRateLimited(decision.scope);
     const retryAfterSeconds = Math.max(1, Math.ceil((decision.freesAt.getTime() - now.getTime()) / 1000));
     throw new RelayError(RelayErrorCode.RATE_LIMITED, RATE_LIMITED_MESSAGE[decision.scope], {
       context: { scope: decision.scope, retryAfterSeconds },
