@@ -15,6 +15,7 @@ const WIRING_KEYS: ReadonlySet<string> = new Set(
     anonymousAgent: true,
     engine: true,
     meterProvider: true,
+    keyPairGenerator: true,
   } satisfies Record<keyof RelayModuleWiring, true>),
 );
 

@@ -50,6 +50,7 @@ const providers: Provider[] = [
         anonymousAgent: moduleOptions?.anonymousAgent,
         engine: moduleOptions?.engine,
         meterProvider: moduleOptions?.meterProvider,
+        keyPairGenerator: moduleOptions?.keyPairGenerator,
       }),
   },
   {
