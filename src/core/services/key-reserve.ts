@@ -28,6 +28,8 @@ export interface KeyReserveDeps {
   readonly pollIntervalMs?: number;
   /** Pause after a failed refill (generation or storage) before the next try. Default 5 s. */
   readonly retryDelayMs?: number;
+  /** Monotonic milliseconds for waits and generation times; injectable for tests. Default `performance.now`. */
+  readonly now?: () => number;
 }
 
 /** Weight of the newest measurement in the running mean of generation times. */
@@ -57,6 +59,7 @@ export class KeyReserve {
   readonly #generator: KeyPairGenerator;
   readonly #pollIntervalMs: number;
   readonly #retryDelayMs: number;
+  readonly #now: () => number;
   /** Wakes the takes waiting right now; each removes itself. */
   readonly #wakers = new Set<() => void>();
   #refilling: Promise<void> | undefined;
@@ -70,6 +73,7 @@ export class KeyReserve {
     this.#generator = deps.generator ?? new WorkerKeyPairGenerator();
     this.#pollIntervalMs = deps.pollIntervalMs ?? 200;
     this.#retryDelayMs = deps.retryDelayMs ?? 5_000;
+    this.#now = deps.now ?? (() => performance.now());
   }
 
   /**
@@ -94,7 +98,7 @@ export class KeyReserve {
   async take(signal?: AbortSignal): Promise<EncryptionKeyPair> {
     const stops = signal === undefined ? [this.#deps.shutdown] : [this.#deps.shutdown, signal];
     if (stops.some((stop) => stop.aborted)) throw this.#abortedError();
-    const deadline = performance.now() + this.#deps.waitMs;
+    const deadline = this.#now() + this.#deps.waitMs;
     let record = await this.#deps.store.take(this.#deps.modulusBits);
     if (record === null) {
       this.#waiting += 1;
@@ -102,7 +106,7 @@ export class KeyReserve {
         while (record === null) {
           // Again on every round: a refill that was just ending when this take began did not count it.
           this.replenish();
-          const remaining = deadline - performance.now();
+          const remaining = deadline - this.#now();
           if (remaining <= 0) throw this.#busy();
           await this.#keyAddedOrTimeout(Math.min(remaining, this.#pollIntervalMs), stops);
           record = await this.#deps.store.take(this.#deps.modulusBits);
@@ -153,9 +157,9 @@ export class KeyReserve {
 
   async #generateOne(): Promise<void> {
     const { store, secretBox, modulusBits, clock, shutdown } = this.#deps;
-    const started = performance.now();
+    const started = this.#now();
     const pair = await this.#generator.generate(modulusBits);
-    this.#measure(performance.now() - started);
+    this.#measure(this.#now() - started);
     if (shutdown.aborted) return;
     const id = randomUUID();
     await store.add([
