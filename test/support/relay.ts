@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { RelayOptions, ResolvedRelayOptions } from '../../src/core/config/index.js';
 import { resolveRelayOptions } from '../../src/core/config/index.js';
 import { SecretBox } from '../../src/core/crypto/index.js';
-import type { BlindRsaEngine } from '../../src/core/crypto/index.js';
+import type { BlindRsaEngine, KeyPairGenerator } from '../../src/core/crypto/index.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { RelayLogger } from '../../src/core/logger.js';
 import type { RelayServices } from '../../src/core/services/relay-services.js';
@@ -94,13 +94,15 @@ export function createTestRelay(init: {
   engine?: BlindRsaEngine;
   logger?: RelayLogger;
   meterProvider?: MeterProvider;
+  /** Default {@link fastTestKeyPairs}. */
+  keyPairGenerator?: KeyPairGenerator;
 }): TestRelay {
   const options = resolveRelayOptions(testOptions(init.apiUrl, init.options));
   const services = createRelayServices({
     options,
     storage: init.storage,
     logger: init.logger ?? silentLogger,
-    keyPairGenerator: fastTestKeyPairs(),
+    keyPairGenerator: init.keyPairGenerator ?? fastTestKeyPairs(),
     ...(init.clock ? { clock: init.clock } : {}),
     ...(init.instanceId ? { instanceId: init.instanceId } : {}),
     ...(init.engine ? { engine: init.engine } : {}),
