@@ -6,7 +6,8 @@ import tseslint from 'typescript-eslint';
 // ---------------------------------------------------------------------------
 // Layer rules. The source tree is layered: src/core is framework-free and knows
 // nothing of the adapters around it, src/emulator stands in for Persona and shares
-// no code with the client, and src/demo uses the package only the way an app would.
+// no code with the client, src/demo uses the package only the way an app would, and
+// src/cli works on src/core and src/typeorm without any web framework.
 // ---------------------------------------------------------------------------
 
 /** Packages that belong to the framework and storage adapters, never to src/core. */
@@ -91,6 +92,24 @@ const demoLayer = layerRule('demo', (depth) => [
   },
 ]);
 
+/** The web frameworks and the NestJS module: a command line tool has no use for them. */
+const WEB_FRAMEWORK_PACKAGES = ['@nestjs', 'express', 'fastify', 'fastify-plugin'];
+
+const cliLayer = layerRule('cli', (depth) => [
+  {
+    regex: importOf(WEB_FRAMEWORK_PACKAGES),
+    message:
+      'Layer rule (cli): src/cli is framework-free: it reads the configuration and the database like the library ' +
+      'does, without NestJS, Express or Fastify.',
+  },
+  {
+    regex: `${leavingLayer(depth)}(?:nestjs|http|demo|emulator)(?:/|$)`,
+    message:
+      'Layer rule (cli): src/cli uses src/core and src/typeorm only; the NestJS module, the HTTP adapters, ' +
+      'the demo and the emulator are not part of it.',
+  },
+]);
+
 /**
  * src/core/protocol is pure encoding and parsing: callers do the I/O and read the
  * clock. The typescript-eslint twin of `no-restricted-imports` is used so these
@@ -162,4 +181,5 @@ export default defineConfig(
   protocolLayer,
   emulatorLayer,
   demoLayer,
+  cliLayer,
 );

@@ -160,6 +160,36 @@ describe('layer rule: src/demo imports only public entry points of the package',
   });
 });
 
+describe('layer rule: src/cli works on src/core and src/typeorm without a web framework', () => {
+  it.each(['@nestjs/common', 'express', 'fastify', 'fastify-plugin'])('reports an import of %s', async (specifier) => {
+    expect(await importing('src/cli/example.ts', specifier)).toEqual([
+      expect.stringMatching(/^no-restricted-imports: .*Layer rule \(cli\): src\/cli is framework-free/),
+    ]);
+  });
+
+  it.each([
+    ['src/cli/example.ts', '../nestjs/index.js'],
+    ['src/cli/example.ts', '../http/node.js'],
+    ['src/cli/example.ts', '../emulator/index.js'],
+    ['src/cli/commands/example.ts', '../../demo/settings.js'],
+  ])('reports %s importing %s', async (filePath, specifier) => {
+    expect(await importing(filePath, specifier)).toEqual([
+      expect.stringMatching(/^no-restricted-imports: .*Layer rule \(cli\): src\/cli uses src\/core and src\/typeorm only/),
+    ]);
+  });
+
+  it.each([
+    ['src/cli/example.ts', '../core/config/index.js'],
+    ['src/cli/example.ts', '../typeorm/embedded/data-dir-claims.js'],
+    ['src/cli/commands/example.ts', '../../typeorm/index.js'],
+    ['src/cli/commands/example.ts', '../database.js'],
+    ['src/cli/example.ts', 'typeorm'],
+    ['src/cli/example.ts', 'node:util'],
+  ])('accepts %s importing %s', async (filePath, specifier) => {
+    expect(await importing(filePath, specifier)).toEqual([]);
+  });
+});
+
 describe('outside the layered directories', () => {
   it('lets the adapters import the core and their frameworks', async () => {
     const code = "import '@nestjs/common';\nimport 'typeorm';\nimport '../core/errors.js';\n";
