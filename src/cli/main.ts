@@ -2,7 +2,8 @@
  * The `persona-relay` program, written against injected I/O ({@link CliIo}) so tests run it in process:
  * global flags and one command in, a report and an exit code out.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from './commands/command.js';
 import { doctor } from './commands/doctor.js';
@@ -11,6 +12,7 @@ import { migrate } from './commands/migrate.js';
 import { stats } from './commands/stats.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { cliModuleDir } from './module-dir.js';
 
 export type { CliIo } from './io.js';
 export { ExitCode } from './exit-codes.js';
@@ -76,8 +78,18 @@ function usageError(io: CliIo, problem: string): ExitCode {
   return ExitCode.USAGE;
 }
 
-/** The version in the package's own package.json (two levels up from both src/cli and dist/cli). */
+/**
+ * The version in the package's own package.json: the nearest one up from the
+ * CLI's modules that names this package (the builds sit at different depths,
+ * and each has a package.json of its own that only sets the module type).
+ */
 function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return manifest.version;
+  for (let dir = cliModuleDir(); ; dir = dirname(dir)) {
+    const path = join(dir, 'package.json');
+    if (existsSync(path)) {
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version: string };
+      if (manifest.name === 'persona-relay') return manifest.version;
+    }
+    if (dirname(dir) === dir) throw new Error('persona-relay: cannot find the package.json of persona-relay');
+  }
 }

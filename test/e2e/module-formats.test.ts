@@ -6,7 +6,7 @@
  * recognise each other's errors and share the Nest injection tokens.
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,10 +124,12 @@ describe('the packed package', () => {
     });
   }, 60_000);
 
-  it('runs the emulator through its bin', async () => {
-    const bin = join(packed.installedDir, 'bin', 'persona-relay-emulator.js');
-    const { stdout } = await execFileAsync(process.execPath, [bin, '--help'], { cwd: packed.consumerDir });
-    expect(stdout).toMatch(/persona-relay-emulator/);
+  it('runs both programs through their bins', async () => {
+    const run = (name: string, args: string[]) =>
+      execFileAsync(process.execPath, [join(packed.installedDir, 'bin', name), ...args], { cwd: packed.consumerDir });
+    expect((await run('persona-relay-emulator.js', ['--help'])).stdout).toMatch(/persona-relay-emulator/);
+    const { version } = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect((await run('persona-relay.js', ['--version'])).stdout.trim()).toBe(version);
   }, 60_000);
 
   it('passes Are the Types Wrong? for every subpath and resolution', async () => {
