@@ -24,6 +24,12 @@ const FRAMEWORK_PACKAGES = [
   'reflect-metadata',
 ];
 
+/**
+ * OpenTelemetry packages src/core may import: the API alone, a no-op until the app installs an SDK.
+ * SDKs and exporters are the app's choice, so src/core never imports them.
+ */
+const OPENTELEMETRY_API = ['@opentelemetry/api'];
+
 /** Files src/demo may import from the rest of src: the package's public entry points (package.json "exports"). */
 const PUBLIC_ENTRY_POINTS = [
   'index.js',
@@ -65,6 +71,12 @@ const coreLayer = layerRule('core', (depth) => [
     message:
       'Layer rule (core): src/core is framework-free: NestJS, TypeORM, database drivers, Express/Fastify ' +
       'and class-validator/class-transformer/reflect-metadata belong in src/nestjs, src/typeorm or src/http.',
+  },
+  {
+    regex: `^@opentelemetry/(?!(?:${OPENTELEMETRY_API.map((name) => name.slice('@opentelemetry/'.length)).join('|')})$)`,
+    message:
+      'Layer rule (core): src/core records metrics through @opentelemetry/api only; ' +
+      'OpenTelemetry SDKs and exporters are installed by the app (see the README\'s "Metrics" section).',
   },
   {
     regex: leavingLayer(depth),

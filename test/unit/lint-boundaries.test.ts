@@ -42,6 +42,15 @@ describe('layer rule: src/core imports no framework, no TypeORM and nothing outs
     expect(found).toEqual([expect.stringContaining('Layer rule (core)')]);
   });
 
+  it.each(['@opentelemetry/sdk-metrics', '@opentelemetry/exporter-prometheus', '@opentelemetry/api-logs', '@opentelemetry/api/build/src/index.js'])(
+    'reports an import of %s (src/core records through @opentelemetry/api alone)',
+    async (specifier) => {
+      expect(await importing('src/core/observability/example.ts', specifier)).toEqual([
+        expect.stringMatching(/^no-restricted-imports: .*Layer rule \(core\): src\/core records metrics through @opentelemetry\/api only/),
+      ]);
+    },
+  );
+
   it.each([
     ['src/core/errors.ts', '../nestjs/index.js'],
     ['src/core/errors.ts', '../index.js'],
@@ -64,6 +73,7 @@ describe('layer rule: src/core imports no framework, no TypeORM and nothing outs
     ['src/core/crypto/blind-rsa/example.ts', './randomness.js'],
     ['src/core/persona/example.ts', 'axios'],
     ['src/core/persona/example.ts', 'node:http'],
+    ['src/core/observability/example.ts', '@opentelemetry/api'],
     ['src/core/services/example.ts', 'pg-format'],
     ['src/core/services/example.ts', 'expressive'],
   ])('accepts %s importing %s', async (filePath, specifier) => {

@@ -162,7 +162,9 @@ describe('persona-relay doctor', () => {
     await partial.runMigrations();
     await partial.destroy();
     const { exitCode, lines } = await run(['doctor'], validEnv(dataDir));
-    expect(lines[2]).toBe('✗ migrations: 1 pending (RelaySessionSlots1796256000000): the app applies them on its next start');
+    expect(lines[2]).toBe(
+      '✗ migrations: 2 pending (RelaySessionSlots1796256000000, RelayKeyReserve1796342400000): the app applies them on its next start',
+    );
     expect(exitCode).toBe(ExitCode.CHECK_FAILED);
   });
 
@@ -245,7 +247,7 @@ describe('persona-relay migrate', () => {
     try {
       const env = { ...validEnv(newDataDir()), DATABASE_URL: schema.url };
       const first = await run(['migrate', '--json'], env);
-      expect(JSON.parse(first.stdout)).toEqual({ ok: true, applied: ['RelayInitialSchema1767225600000', 'RelaySessionSlots1796256000000'] });
+      expect(JSON.parse(first.stdout)).toEqual({ ok: true, applied: ['RelayInitialSchema1767225600000', 'RelaySessionSlots1796256000000', 'RelayKeyReserve1796342400000'] });
       const second = await run(['migrate'], env);
       expect(second.stdout).toMatch(/: no pending migrations$/);
       const doctor = await run(['doctor'], env);
@@ -262,7 +264,12 @@ describe('persona-relay stats', () => {
     const dataDir = newDataDir();
     const env = validEnv(dataDir);
     const dataSource = await createRelayDataSource({ dataDir }).initialize();
-    const relay = createTestRelay({ apiUrl: emulator.url, storage: createTypeOrmStorage(dataSource), options: { storageKey: env.RELAY_STORAGE_KEY } });
+    // Plaintext payloads: no key reserve filling in the background, so the reserve's level below is known.
+    const relay = createTestRelay({
+      apiUrl: emulator.url,
+      storage: createTypeOrmStorage(dataSource),
+      options: { storageKey: env.RELAY_STORAGE_KEY, encryption: 'none' },
+    });
     try {
       const redeemed = await openSession(relay, 'alice');
       await emulator.complete(redeemed.accessToken);
@@ -284,7 +291,7 @@ describe('persona-relay stats', () => {
       'passes wasted:        1 (expired 1, unusable 0)',
       'redemptions pending:  0',
       'redemptions unknown:  0',
-      'key reserve:          n/a',
+      'key reserve:          empty',
     ]);
     expect(exitCode).toBe(ExitCode.OK);
     expect(JSON.parse((await run(['stats', '--json'], env)).stdout)).toEqual({
@@ -293,7 +300,7 @@ describe('persona-relay stats', () => {
       passesPerClaim: 3,
       passesWasted: { expired: 1, unusable: 0, total: 1 },
       redemptions: { pending: 0, unknown: 0 },
-      keyReserve: null,
+      keyReserve: {},
     });
   });
 
