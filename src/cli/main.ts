@@ -2,9 +2,8 @@
  * The `persona-relay` program, written against injected I/O ({@link CliIo}) so tests run it in process:
  * global flags and one command in, a report and an exit code out.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readPackageVersion } from '../core/package-version.js';
 import type { Command } from './commands/command.js';
 import { doctor } from './commands/doctor.js';
 import { keys } from './commands/keys.js';
@@ -12,7 +11,6 @@ import { migrate } from './commands/migrate.js';
 import { stats } from './commands/stats.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { cliModuleDir } from './module-dir.js';
 
 export type { CliIo } from './io.js';
 export { ExitCode } from './exit-codes.js';
@@ -59,7 +57,7 @@ export async function runPersonaRelayCli(argv: readonly string[], io: CliIo): Pr
     return ExitCode.OK;
   }
   if (values.version) {
-    io.stdout(packageVersion());
+    io.stdout(readPackageVersion());
     return ExitCode.OK;
   }
   const [name, ...extra] = positionals;
@@ -76,20 +74,4 @@ export async function runPersonaRelayCli(argv: readonly string[], io: CliIo): Pr
 function usageError(io: CliIo, problem: string): ExitCode {
   io.stderr(`persona-relay: ${problem}\n\n${USAGE}`);
   return ExitCode.USAGE;
-}
-
-/**
- * The version in the package's own package.json: the nearest one up from the
- * CLI's modules that names this package (the builds sit at different depths,
- * and each has a package.json of its own that only sets the module type).
- */
-function packageVersion(): string {
-  for (let dir = cliModuleDir(); ; dir = dirname(dir)) {
-    const path = join(dir, 'package.json');
-    if (existsSync(path)) {
-      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version: string };
-      if (manifest.name === 'persona-relay') return manifest.version;
-    }
-    if (dirname(dir) === dir) throw new Error('persona-relay: cannot find the package.json of persona-relay');
-  }
 }

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,9 @@ export async function buildPackageToTemp(): Promise<BuiltPackage> {
     await rm(dir, { recursive: true, force: true });
     throw new Error(`building the package failed (exit ${code}):\n${output}`);
   }
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'persona-relay-build', private: true, type: 'module' }));
+  // Named and versioned like the package: the build finds its own version by walking up to this file.
+  const { version } = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'persona-relay', version, private: true, type: 'module' }));
   await symlink(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return {
     dir,

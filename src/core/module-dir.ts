@@ -1,11 +1,11 @@
 /**
- * The directory holding the CLI's compiled modules (or its sources under a
- * TypeScript runner). The CommonJS build uses `module-dir-cjs.cts` instead,
- * since `import.meta` exists only in ES modules.
+ * The directory of this module, compiled or (under a TypeScript runner)
+ * source. The CommonJS build uses `module-dir-cjs.cts` instead, since
+ * `import.meta` exists only in ES modules.
  */
 import { fileURLToPath } from 'node:url';
 
-export function cliModuleDir(): string {
+export function coreModuleDir(): string {
   // The dual build type-checks this file as CommonJS too, before it swaps in the twin; only that check fails here.
   // eslint-disable-next-line @typescript-eslint/ban-ts-comment
   // @ts-ignore TS1470: `import.meta` in a CommonJS build
