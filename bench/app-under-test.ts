@@ -28,8 +28,8 @@ export function benchServices(apiUrl: string, storage: RelayStorage, options: Re
 
 /** A session-creation scenario's relay options, with the per-relay key reserve's settings. */
 export interface KeyReserveScenario extends RelayOptions {
-  /** Ready key pairs the reserve keeps (per-relay encryption). */
-  readonly keyReserve: number;
+  /** Ready key pairs the reserve keeps (per-relay encryption); default the relay's. */
+  readonly keyReserve?: number;
   /** How long a creation waits for a key when the reserve is empty before it is refused busy; default the relay's. */
   readonly keyWaitMs?: number;
 }
@@ -42,7 +42,11 @@ export const RELAY_BUSY_CODE: string = 'ERR_RELAY_BUSY';
  * reserve is full, so that a measurement starts from a warm reserve. The key
  * reserve's API is used here and nowhere else in the benchmark.
  */
-export async function benchServicesWithWarmKeys(apiUrl: string, storage: RelayStorage, scenario: KeyReserveScenario): Promise<RelayServices> {
+export async function benchServicesWithWarmKeys(
+  apiUrl: string,
+  storage: RelayStorage,
+  scenario: KeyReserveScenario,
+): Promise<RelayServices> {
   // This relay keeps a fixed in-memory supply and has no reserve settings to pass on, nor a warm-up to await.
   const { keyReserve, keyWaitMs, ...options } = scenario;
   return benchServices(apiUrl, storage, options);

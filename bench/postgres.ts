@@ -47,15 +47,14 @@ function hasServerBinaries(): boolean {
 function startPrivateInstance(port: number): BenchPostgres {
   const env = { ...process.env, PG_PORT: String(port), PG_DIR: path.join(os.tmpdir(), `persona-relay-bench-pg-${process.pid}`) };
   // start_postgres leaves the binary folder in PG_BIN, which stop_postgres needs.
-  const started = spawnSync('bash', ['-c', 'source "$0" && start_postgres && printf "%s\\n%s\\n" "$PG_BIN" "$RELAY_TEST_POSTGRES_URL"', CI_SCRIPT], {
-    env,
-    encoding: 'utf8',
-  });
+  const startAndPrint = 'source "$0" && start_postgres && printf "%s\\n%s\\n" "$PG_BIN" "$RELAY_TEST_POSTGRES_URL"';
+  const started = spawnSync('bash', ['-c', startAndPrint, CI_SCRIPT], { env, encoding: 'utf8' });
   const [bin, url] = started.stdout.trim().split('\n');
   if (started.status !== 0 || !bin || !url) {
     rmSync(env.PG_DIR, { recursive: true, force: true });
     const reason = (started.stderr || started.stdout).trim().split('\n').at(-1) || `exit code ${started.status}`;
-    return { url: undefined, skipped: `could not start a private PostgreSQL with scripts/ci/postgres.sh (${reason})`, stop: () => undefined };
+    const skipped = `could not start a private PostgreSQL with scripts/ci/postgres.sh (${reason})`;
+    return { url: undefined, skipped, stop: () => undefined };
   }
 
   let stopped = false;

@@ -40,27 +40,32 @@ export interface SustainedRow {
 }
 
 const BURST = QUICK ? 8 : 150;
-const SUSTAINED = { creations: QUICK ? 8 : 40, concurrency: 8, keyReserve: 4, keyWaitMs: 60_000 } as const;
+const SUSTAINED = { creations: QUICK ? 8 : 32, concurrency: 8, keyReserve: 4, keyWaitMs: 60_000 } as const;
 
-/** The scenarios' services: limits lifted, no pass bought at creation. */
-async function withServices<T>(
+interface OpenScenario {
+  readonly database: BenchDatabase;
+  readonly services: RelayServices;
+  /** Closes the services, then the database. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A scenario's services on a fresh database: limits lifted, no pass bought at creation, key reserve warm. */
+async function openScenario(
   apiUrl: string,
   database: BenchDatabase,
   postgresUrl: string | undefined,
   scenario: KeyReserveScenario,
-  run: (services: RelayServices) => Promise<T>,
-): Promise<T> {
+): Promise<OpenScenario> {
   const db = await openDatabase(database, postgresUrl);
+  let services: RelayServices;
   try {
-    const services = await benchServicesWithWarmKeys(apiUrl, db.storage, { issuance: 'pool', ...scenario });
-    try {
-      return await run(services);
-    } finally {
-      await services.close();
-    }
-  } finally {
+    services = await benchServicesWithWarmKeys(apiUrl, db.storage, { issuance: 'pool', ...scenario });
+  } catch (error) {
     await db.close();
+    throw error;
   }
+  let closing: Promise<void> | undefined;
+  return { database, services, close: () => (closing ??= services.close().finally(() => db.close())) };
 }
 
 /** Distinct subjects, so no per-subject limit or lock ties creations together. */
@@ -78,22 +83,40 @@ async function createSession(services: RelayServices): Promise<boolean> {
   }
 }
 
+/** Starts `BURST` creations at once, then closes the scenario. */
+async function burstOn(scenario: OpenScenario, encryption: BurstEncryption): Promise<BurstRow> {
+  console.error(`bench:   ${scenario.database}, ${encryption}: ${BURST} creations at once …`);
+  try {
+    const started = performance.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: BURST }, async () => ((await createSession(scenario.services)) ? performance.now() - started : undefined)),
+    );
+    const createdMs = outcomes.filter((ms) => ms !== undefined);
+    const { database } = scenario;
+    return { database, encryption, burst: BURST, created: createdMs.length, busy: BURST - createdMs.length, create: latency(createdMs) };
+  } finally {
+    await scenario.close();
+  }
+}
+
 export async function measureBurst(apiUrl: string, postgresUrl: string | undefined): Promise<BurstRow[]> {
+  const databases = benchDatabases(postgresUrl);
+  console.error(`bench:   warming a reserve of ${BURST} key pairs on ${databases.join(' and ')} …`);
+  // Warming is most of this section's time and leaves the main thread idle, so the databases' reserves warm side
+  // by side; each burst then runs alone.
+  const warm = await Promise.allSettled(
+    databases.map((database) => openScenario(apiUrl, database, postgresUrl, { encryption: 'per-relay', keyReserve: BURST })),
+  );
   const rows: BurstRow[] = [];
-  for (const database of benchDatabases(postgresUrl)) {
-    for (const encryption of ['per-relay', 'none'] as const) {
-      console.error(`bench:   ${database}, ${encryption}: ${encryption === 'per-relay' ? `warming ${BURST} key pairs, then ` : ''}${BURST} creations at once …`);
-      rows.push(
-        await withServices(apiUrl, database, postgresUrl, { encryption, keyReserve: BURST }, async (services) => {
-          const started = performance.now();
-          const outcomes = await Promise.all(
-            Array.from({ length: BURST }, async () => ((await createSession(services)) ? performance.now() - started : undefined)),
-          );
-          const createdMs = outcomes.filter((ms) => ms !== undefined);
-          return { database, encryption, burst: BURST, created: createdMs.length, busy: BURST - createdMs.length, create: latency(createdMs) };
-        }),
-      );
+  try {
+    for (const opened of warm) {
+      if (opened.status === 'rejected') throw opened.reason;
+      rows.push(await burstOn(opened.value, 'per-relay'));
+      const none = await openScenario(apiUrl, opened.value.database, postgresUrl, { encryption: 'none' });
+      rows.push(await burstOn(none, 'none'));
     }
+  } finally {
+    await Promise.all(warm.map((opened) => (opened.status === 'fulfilled' ? opened.value.close() : undefined)));
   }
   return rows;
 }
@@ -112,27 +135,28 @@ export async function measureSustained(apiUrl: string, postgresUrl: string | und
   const rows: SustainedRow[] = [];
   for (const database of benchDatabases(postgresUrl)) {
     console.error(`bench:   ${database}: ${creations} per-relay creations, ${concurrency} at a time, reserve of ${keyReserve} …`);
-    rows.push(
-      await withServices(apiUrl, database, postgresUrl, { encryption: 'per-relay', keyReserve, keyWaitMs }, async (services) => {
-        const finishedAt: number[] = [];
-        let busy = 0;
-        let started = 0;
-        await Promise.all(
-          Array.from({ length: concurrency }, async () => {
-            while (started < creations) {
-              started += 1;
-              if (await createSession(services)) finishedAt.push(performance.now());
-              else busy += 1;
-            }
-          }),
-        );
-        // Counted from the moment the reserve's ready keys are gone: from then on each creation waits for a generated key.
-        const steady = finishedAt.slice(keyReserve - 1);
-        if (steady.length < 2) throw new Error(`only ${finishedAt.length} of ${creations} sustained creations succeeded (${busy} busy)`);
-        const sessionsPerSecond = ((steady.length - 1) * 1000) / (steady.at(-1)! - steady[0]!);
-        return { database, keyReserve, creations, concurrency, sessionsPerSecond, ratioToLimit: sessionsPerSecond / keygenLimit, busy };
-      }),
-    );
+    const { services, close } = await openScenario(apiUrl, database, postgresUrl, { encryption: 'per-relay', keyReserve, keyWaitMs });
+    try {
+      const finishedAt: number[] = [];
+      let busy = 0;
+      let started = 0;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (started < creations) {
+            started += 1;
+            if (await createSession(services)) finishedAt.push(performance.now());
+            else busy += 1;
+          }
+        }),
+      );
+      // Counted from the moment the reserve's ready keys are gone: from then on each creation waits for a generated key.
+      const steady = finishedAt.slice(keyReserve - 1);
+      if (steady.length < 2) throw new Error(`only ${finishedAt.length} of ${creations} sustained creations succeeded (${busy} busy)`);
+      const sessionsPerSecond = ((steady.length - 1) * 1000) / (steady.at(-1)! - steady[0]!);
+      rows.push({ database, keyReserve, creations, concurrency, sessionsPerSecond, ratioToLimit: sessionsPerSecond / keygenLimit, busy });
+    } finally {
+      await close();
+    }
   }
   return rows;
 }
