@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { EncryptionMode, IssuanceMode, RelayOptions } from '../src/core/config/index.js';
 import type { RelayServices } from '../src/core/services/relay-services.js';
-import { benchServices } from './app-under-test.js';
+import { benchServicesWithWarmKeys } from './app-under-test.js';
 import { benchDatabases, openDatabase, type BenchDatabase } from './database.js';
 import { latency, median, QUICK, type StepLatency } from './stats.js';
 
@@ -47,6 +47,12 @@ function timeIssuance(services: RelayServices, samples: number[]): void {
   };
 }
 
+/**
+ * Per-relay keys for the flows: a small reserve, and a wait long enough that no creation is refused even
+ * when the concurrent flows outrun key generation.
+ */
+const FLOW_KEY_RESERVE = { keyReserve: 4, keyWaitMs: 60_000 } as const;
+
 async function runScenario(apiUrl: string, scenario: FlowScenario, postgresUrl: string | undefined): Promise<FlowRow> {
   const sequentialFlows = QUICK ? 4 : 30;
   const concurrentFlows = QUICK ? 8 : 60;
@@ -58,7 +64,7 @@ async function runScenario(apiUrl: string, scenario: FlowScenario, postgresUrl: 
     pool: { size: sequentialFlows + concurrentFlows + 2 },
     ...(scenario.encryption === 'static' ? staticKeyOptions() : {}),
   };
-  const services = benchServices(apiUrl, database.storage, options);
+  const services = await benchServicesWithWarmKeys(apiUrl, database.storage, { ...options, ...FLOW_KEY_RESERVE });
   const create: number[] = [];
   const issue: number[] = [];
   const redeem: number[] = [];
