@@ -58,6 +58,11 @@ export const RelayErrorCode = {
   NO_PASS_AVAILABLE: 'ERR_RELAY_NO_PASS_AVAILABLE',
   /** Too many requests from one subject, or in total. */
   RATE_LIMITED: 'ERR_RELAY_RATE_LIMITED',
+  /**
+   * The relay cannot take the request now (no per-relay key pair became ready in time); retry after
+   * `context.retryAfterSeconds`.
+   */
+  RELAY_BUSY: 'ERR_RELAY_BUSY',
   /** A storage operation failed. */
   STORAGE: 'ERR_RELAY_STORAGE',
   /**

@@ -14,6 +14,8 @@ const WIRING_KEYS: ReadonlySet<string> = new Set(
     logger: true,
     anonymousAgent: true,
     engine: true,
+    meterProvider: true,
+    keyPairGenerator: true,
   } satisfies Record<keyof RelayModuleWiring, true>),
 );
 

@@ -5,6 +5,7 @@ import type { SecretBox } from '../crypto/index.js';
 import { RelayError, RelayErrorCode } from '../errors.js';
 import type { RelayLogger } from '../logger.js';
 import { describeError } from '../logger.js';
+import type { RelayMetrics } from '../observability/metrics.js';
 import type { GeneratedClaim, PersonaApi } from '../persona/index.js';
 import { readClaimPayload } from '../protocol/index.js';
 import type {
@@ -55,6 +56,7 @@ export interface ClaimServiceDeps {
   readonly instanceId: string;
   /** The services' shutdown signal: aborting it stops every redemption's requests and waits. */
   readonly shutdown: AbortSignal;
+  readonly metrics: Pick<RelayMetrics, 'recordRedemption'>;
 }
 
 /** How many passes one redemption may try when Persona rejects a pass (401). */
@@ -358,6 +360,7 @@ export class ClaimService {
       claim,
       now,
     });
+    if (committed) this.deps.metrics.recordRedemption(session, response.tokenConsumed ? 'succeeded' : 'refunded');
     if (!committed) {
       // Someone finished the record first: another instance that resumed it after our lease ran out
       // (it stored the same idempotent answer), or the replay window closed under us.
@@ -392,6 +395,7 @@ export class ClaimService {
       // The request may have been processed: keep the record PENDING with its key and pass, and give
       // the lease up so the next call (here or in another instance) resumes it at once.
       await storage.redemptions.releaseLease(record.key, owner);
+      this.deps.metrics.recordRedemption(session, 'pending');
       throw error;
     }
     if (verdict.kind === 'final' && earlierAttemptMayHaveBeenProcessed) {
@@ -399,6 +403,7 @@ export class ClaimService {
       // 403/404/422 proves neither. Keep the record PENDING: the next call retries the same key, and
       // Persona replays the stored answer if there is one, so no pass is released that might be spent.
       await storage.redemptions.releaseLease(record.key, owner);
+      this.deps.metrics.recordRedemption(session, 'pending');
       throw verdict.error;
     }
     await storage.redemptions.fail({
@@ -408,6 +413,7 @@ export class ClaimService {
       ...(verdict.sessionState ? { sessionState: verdict.sessionState } : {}),
       now: clock(),
     });
+    this.deps.metrics.recordRedemption(session, verdict.kind === 'pass-rejected' ? 'pass_rejected' : 'failed_final');
     if (verdict.kind === 'pass-rejected') {
       this.deps.logger.warn('Persona rejected a Privacy Pass', { sessionId: session.id, failure: verdict.failure });
       return 'pass-rejected';

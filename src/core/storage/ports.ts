@@ -100,6 +100,42 @@ export interface VerifiedClaimRecord {
 export interface SessionStore {
   insert(session: RelaySessionRecord): Promise<void>;
   get(id: string): Promise<RelaySessionRecord | null>;
+  /**
+   * Deletes the payload keys of relays that are over: sets `privateKeySealed`
+   * to `null` on sessions with `expiresAt < expiredBefore` that have no
+   * PENDING redemption (a PENDING one may still need the key to read the
+   * payload Persona returns). Returns how many keys were deleted.
+   */
+  forgetKeys(expiredBefore: Date): Promise<number>;
+}
+
+/** A per-relay RSA key pair generated ahead of time, waiting in the key reserve. */
+export interface ReservedKeyPairRecord {
+  /** UUIDv4; the sealed private key is bound to it. */
+  readonly id: string;
+  /** SPKI PEM, sent to Persona as the relay's `encryption-key-pem`. */
+  readonly publicKeyPem: string;
+  /** PKCS#8 PEM of the private key, sealed. */
+  readonly privateKeySealed: string;
+  readonly modulusBits: number;
+  readonly createdAt: Date;
+}
+
+/**
+ * Key pairs for per-relay payload encryption, generated ahead and shared by
+ * every instance on the database, so that a restart keeps a warm reserve.
+ */
+export interface KeyReserveStore {
+  add(records: readonly ReservedKeyPairRecord[]): Promise<void>;
+  /**
+   * Removes the oldest key pair of this size and returns it, in ONE atomic
+   * statement (`DELETE … RETURNING` on a `SKIP LOCKED` pick): each key pair
+   * is handed out once, whatever the number of instances taking at the same
+   * time. `null` when none is left.
+   */
+  take(modulusBits: number): Promise<ReservedKeyPairRecord | null>;
+  /** Key pairs of this size in the reserve. */
+  count(modulusBits: number): Promise<number>;
 }
 
 /** The limit a session creation would exceed: per subject, per client address, or in total. */
@@ -297,6 +333,7 @@ export interface RelayStorage {
   readonly passes: PassStore;
   readonly redemptions: RedemptionStore;
   readonly claims: ClaimStore;
+  readonly keyReserve: KeyReserveStore;
   /** Resolves if the database answers (health checks). */
   ping(): Promise<void>;
   /** Releases connections the storage opened itself. */

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-import { IdempotencyRecord, PreIssuedToken, RelaySecret, SessionSlot, VerifiedClaim } from '../entities/index.js';
+import { IdempotencyRecord, PreIssuedToken, RelaySecret, ReservedKeyPair, SessionSlot, VerifiedClaim } from '../entities/index.js';
 
 /** SQL fragments for one entity's table. */
 export interface TableSql {
@@ -20,6 +20,7 @@ export interface RelayTables {
   readonly passes: TableSql;
   readonly redemptions: TableSql;
   readonly claims: TableSql;
+  readonly keyReserve: TableSql;
 }
 
 function quote(identifier: string): string {
@@ -46,6 +47,7 @@ export function relayTables(dataSource: DataSource): RelayTables {
     passes: tableSql(dataSource, PreIssuedToken),
     redemptions: tableSql(dataSource, IdempotencyRecord),
     claims: tableSql(dataSource, VerifiedClaim),
+    keyReserve: tableSql(dataSource, ReservedKeyPair),
   };
 }
 

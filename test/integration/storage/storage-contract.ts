@@ -12,6 +12,7 @@ import type {
   RedemptionRecord,
   RelaySessionRecord,
   RelayStorage,
+  ReservedKeyPairRecord,
   VerifiedClaimRecord,
 } from '../../../src/core/storage/index.js';
 import type { InspectedStorage, StorageInspector } from './support/storage-inspector.js';
@@ -60,6 +61,17 @@ function aPass(overrides: Partial<PassRecord> = {}): PassRecord {
     state: 'AVAILABLE',
     sessionId: null,
     reservedBy: null,
+    createdAt: at(0),
+    ...overrides,
+  };
+}
+
+function aReservedKeyPair(overrides: Partial<ReservedKeyPairRecord> = {}): ReservedKeyPairRecord {
+  return {
+    id: randomUUID(),
+    publicKeyPem: '-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n',
+    privateKeySealed: 'sealed:reserved-private-key',
+    modulusBits: 3072,
     createdAt: at(0),
     ...overrides,
   };
@@ -167,6 +179,68 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         await inspect.sessions.setState(record.id, 'expired');
         await inspect.sessions.setState(randomUUID(), 'claimed');
         expect(await storage.sessions.get(record.id)).toEqual({ ...record, state: 'expired' });
+      });
+    });
+
+    describe('sessions.forgetKeys', () => {
+      it('deletes the payload keys of sessions expired before the cutoff, except those with a PENDING redemption', async () => {
+        const expired = await session({ expiresAt: at(30) });
+        const live = await session({ expiresAt: at(40) });
+        const plaintext = await session({ expiresAt: at(30), privateKeySealed: null });
+        const { session: pending } = await started();
+        const { session: failed, record } = await started();
+        await storage.redemptions.fail({ key: record.key, failure: 'test', passOutcome: 'released', now: at(3) });
+
+        expect(await storage.sessions.forgetKeys(at(31))).toBe(2);
+        expect(await storage.sessions.get(expired.id)).toEqual({ ...expired, privateKeySealed: null });
+        expect(await storage.sessions.get(failed.id)).toEqual({ ...failed, privateKeySealed: null });
+        expect(await storage.sessions.get(live.id)).toEqual(live);
+        expect(await storage.sessions.get(pending.id)).toEqual(pending);
+        expect(await storage.sessions.get(plaintext.id)).toEqual(plaintext);
+        expect(await storage.sessions.forgetKeys(at(31))).toBe(0);
+      });
+
+      it('keeps the key of a session expiring exactly at the cutoff', async () => {
+        const edge = await session({ expiresAt: at(30) });
+        expect(await storage.sessions.forgetKeys(at(30))).toBe(0);
+        expect(await storage.sessions.get(edge.id)).toEqual(edge);
+      });
+    });
+
+    describe('keyReserve', () => {
+      it('hands out the oldest key pair of the asked size, every field intact, once', async () => {
+        const newer = aReservedKeyPair({ createdAt: at(2) });
+        const older = aReservedKeyPair({ createdAt: at(1) });
+        const larger = aReservedKeyPair({ modulusBits: 4096 });
+        await storage.keyReserve.add([newer, older, larger]);
+        expect(await storage.keyReserve.count(3072)).toBe(2);
+        expect(await storage.keyReserve.count(4096)).toBe(1);
+
+        const taken = await storage.keyReserve.take(3072);
+        expect(taken).toEqual(older);
+        expect(taken?.createdAt).toBeInstanceOf(Date);
+        expect(await storage.keyReserve.take(3072)).toEqual(newer);
+        expect(await storage.keyReserve.take(3072)).toBeNull();
+        expect(await storage.keyReserve.count(3072)).toBe(0);
+        expect(await storage.keyReserve.take(4096)).toEqual(larger);
+      });
+
+      it('adds nothing when one of the records repeats an id', async () => {
+        const existing = aReservedKeyPair();
+        await storage.keyReserve.add([existing]);
+        await expectStorageError(storage.keyReserve.add([aReservedKeyPair(), { ...existing, publicKeyPem: 'other' }]));
+        expect(await storage.keyReserve.count(3072)).toBe(1);
+        await storage.keyReserve.add([]);
+        expect(await storage.keyReserve.count(3072)).toBe(1);
+      });
+
+      it('hands each key pair to exactly one of many concurrent takers', async () => {
+        const stored = Array.from({ length: 5 }, (_, i) => aReservedKeyPair({ createdAt: at(i) }));
+        await storage.keyReserve.add(stored);
+        const taken = await Promise.all(Array.from({ length: 12 }, () => storage.keyReserve.take(3072)));
+        const ids = taken.flatMap((record) => (record === null ? [] : [record.id]));
+        expect(ids.sort()).toEqual(stored.map((record) => record.id).sort());
+        expect(await storage.keyReserve.count(3072)).toBe(0);
       });
     });
 

@@ -14,7 +14,7 @@ import type { BlindingResult, BlindRsaEngine } from './engine.js';
 import { blindingFailed, checkBlindSignature, copyMessage, invalidBlindSignature, requireVerified } from './engine-checks.js';
 import { drawBlindingFactor, drawSalt, type BlindingRandomSource } from './randomness.js';
 import { PSS_SALT_LENGTH, TokenKeyCache, type TokenKey } from './token-key.js';
-import { WorkerPool, type WorkerPoolStats } from './worker-pool.js';
+import { WorkerPool, type WorkerPoolStats } from '../worker-pool.js';
 
 const ENGINE_NAME = 'blindrsa-ts';
 
