@@ -1,5 +1,6 @@
 /** Builds the core services the benchmarks drive, against an emulator URL. */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveRelayOptions, type RelayOptions } from '../src/core/config/index.js';
 import { silentLogger } from '../src/core/logger.js';
 import { createRelayServices, type RelayServices } from '../src/core/services/relay-services.js';
@@ -34,9 +35,6 @@ export interface KeyReserveScenario extends RelayOptions {
   readonly keyWaitMs?: number;
 }
 
-/** `RelayError.code` of a creation refused because no key pair was ready in time (HTTP 503). */
-export const RELAY_BUSY_CODE: string = 'ERR_RELAY_BUSY';
-
 /**
  * Services for a session-creation scenario, resolved once their per-relay key
  * reserve is full, so that a measurement starts from a warm reserve. The key
@@ -47,7 +45,12 @@ export async function benchServicesWithWarmKeys(
   storage: RelayStorage,
   scenario: KeyReserveScenario,
 ): Promise<RelayServices> {
-  // This relay keeps a fixed in-memory supply and has no reserve settings to pass on, nor a warm-up to await.
-  const { keyReserve, keyWaitMs, ...options } = scenario;
-  return benchServices(apiUrl, storage, options);
+  const services = benchServices(apiUrl, storage, scenario);
+  if (scenario.encryption === 'per-relay') {
+    // The reserve refills once the services start (or a creation takes a key); storage counts it.
+    await services.start();
+    const { keyBits, keyReserve } = services.options;
+    while ((await storage.keyReserve.count(keyBits)) < keyReserve) await sleep(200);
+  }
+  return services;
 }

@@ -7,9 +7,9 @@
  *    bottleneck, against the machine's keygen limit.
  */
 import { performance } from 'node:perf_hooks';
-import { RelayError } from '../src/core/errors.js';
+import { RelayError, RelayErrorCode } from '../src/core/errors.js';
 import type { RelayServices } from '../src/core/services/relay-services.js';
-import { benchServicesWithWarmKeys, RELAY_BUSY_CODE, type KeyReserveScenario } from './app-under-test.js';
+import { benchServicesWithWarmKeys, type KeyReserveScenario } from './app-under-test.js';
 import { benchDatabases, openDatabase, type BenchDatabase } from './database.js';
 import { latency, QUICK, type StepLatency } from './stats.js';
 
@@ -79,7 +79,7 @@ async function createSession(services: RelayServices): Promise<boolean> {
     await services.sessions.create(nextSubject());
     return true;
   } catch (error) {
-    if (error instanceof RelayError && error.code === RELAY_BUSY_CODE) return false;
+    if (error instanceof RelayError && error.code === RelayErrorCode.RELAY_BUSY) return false;
     throw error;
   }
 }
