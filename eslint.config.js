@@ -161,6 +161,12 @@ export default defineConfig(
   js.configs.recommended,
   tseslint.configs.recommended,
   {
+    // The dual build swaps these in for the CommonJS output; they exist to `require` what their ES module twin imports.
+    name: 'project/commonjs-twins',
+    files: ['src/**/*-cjs.cts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     name: 'project/plain-js',
     files: ['**/*.{js,mjs}'],
     languageOptions: { globals: globals.node },

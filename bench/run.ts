@@ -12,7 +12,7 @@ import os from 'node:os';
 import { measurePassCost, type PassCostRow } from './crypto-per-pass.js';
 import { startEmulatorProcess } from './emulator-process.js';
 import { measureEndToEnd, type FlowRow } from './end-to-end.js';
-import { measureEventLoop, measureIdleBaseline, type EventLoopRow } from './event-loop.js';
+import { measureEventLoop, measureFullFlowEventLoop, measureIdleBaseline, type EventLoopRow } from './event-loop.js';
 import { BENCH_API_KEY } from './app-under-test.js';
 import { measureKeygen } from './keygen.js';
 import { provideBenchPostgres } from './postgres.js';
@@ -37,6 +37,8 @@ try {
   try {
     console.error('bench: event loop during 100 concurrent issuances …');
     eventLoop = await measureEventLoop(emulator.url);
+    console.error('bench: event loop during 100 concurrent full flows …');
+    eventLoop.push(await measureFullFlowEventLoop(emulator.url));
     idleWorst = await measureIdleBaseline(eventLoop[0]!.burstMs.median);
     console.error('bench: end-to-end flows …');
     flows = await measureEndToEnd(emulator.url, postgres.url);
@@ -73,7 +75,7 @@ const lines = [
   '',
   '| engine | worst delay | p99 delay | burst wall time |',
   '|---|---:|---:|---:|',
-  ...eventLoop.map((r) => `| ${r.engine} | ${formatSpread(r.worstMs, 1)} | ${formatSpread(r.p99Ms, 1)} | ${formatSpread(r.burstMs, 0)} |`),
+  ...eventLoop.map((r, i) => `| ${r.engine}${i === eventLoop.length - 1 ? ', 100 full flows (create + issue + redeem, PGlite)' : ''} | ${formatSpread(r.worstMs, 1)} | ${formatSpread(r.p99Ms, 1)} | ${formatSpread(r.burstMs, 0)} |`),
   `| (idle process, same duration, no work) | ${formatSpread(idleWorst, 1)} | | |`,
   '',
   '**End to end** (emulator in a separate process; sequential flows for latency, CPU and statements; 4 concurrent flows for throughput). Latencies in ms.',

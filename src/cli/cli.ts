@@ -4,9 +4,12 @@
  */
 import { runPersonaRelayCli } from './main.js';
 
-process.exitCode = await runPersonaRelayCli(process.argv.slice(2), {
+// No top-level await: this file is also compiled to CommonJS.
+void runPersonaRelayCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(`${text}\n`),
   stderr: (text) => process.stderr.write(`${text}\n`),
   env: process.env,
   now: Date.now,
+}).then((exitCode) => {
+  process.exitCode = exitCode;
 });

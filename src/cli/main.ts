@@ -2,8 +2,8 @@
  * The `persona-relay` program, written against injected I/O ({@link CliIo}) so tests run it in process:
  * global flags and one command in, a report and an exit code out.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { readPackageVersion } from '../core/package-version.js';
 import type { Command } from './commands/command.js';
 import { doctor } from './commands/doctor.js';
 import { keys } from './commands/keys.js';
@@ -57,7 +57,7 @@ export async function runPersonaRelayCli(argv: readonly string[], io: CliIo): Pr
     return ExitCode.OK;
   }
   if (values.version) {
-    io.stdout(packageVersion());
+    io.stdout(readPackageVersion());
     return ExitCode.OK;
   }
   const [name, ...extra] = positionals;
@@ -74,10 +74,4 @@ export async function runPersonaRelayCli(argv: readonly string[], io: CliIo): Pr
 function usageError(io: CliIo, problem: string): ExitCode {
   io.stderr(`persona-relay: ${problem}\n\n${USAGE}`);
   return ExitCode.USAGE;
-}
-
-/** The version in the package's own package.json (two levels up from both src/cli and dist/cli). */
-function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return manifest.version;
 }

@@ -1,6 +1,7 @@
 import type { RelayOptions, ResolvedRelayOptions } from '../core/config/index.js';
 import { loadOptionsFromEnv, resolveRelayOptions } from '../core/config/index.js';
 import type { RelayStorage } from '../core/storage/index.js';
+import { loadRelayDataSource, loadTypeOrmStores } from './load-on-demand.js';
 import type { RelayModuleOptions, RelayModuleWiring } from './relay-module-options.js';
 
 /** Keys of {@link RelayModuleOptions} that wire the module; the compiler keeps this list equal to {@link RelayModuleWiring}. */
@@ -55,13 +56,10 @@ export async function openStorage(
 ): Promise<StorageHandle> {
   if (moduleOptions?.storage) return { storage: moduleOptions.storage, close: async () => undefined };
   if (moduleOptions?.dataSource) {
-    const { createTypeOrmStorage } = await import('../typeorm/stores/index.js');
+    const { createTypeOrmStorage } = await loadTypeOrmStores();
     return { storage: createTypeOrmStorage(moduleOptions.dataSource), close: async () => undefined };
   }
-  const [{ createRelayDataSource }, { createTypeOrmStorage }] = await Promise.all([
-    import('../typeorm/relay-data-source.js'),
-    import('../typeorm/stores/index.js'),
-  ]);
+  const [{ createRelayDataSource }, { createTypeOrmStorage }] = await Promise.all([loadRelayDataSource(), loadTypeOrmStores()]);
   const dataSource = createRelayDataSource({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
   await dataSource.initialize();
   return { storage: createTypeOrmStorage(dataSource), close: () => dataSource.destroy() };

@@ -7,7 +7,6 @@
  * answers. Nothing about a user (subject, session, client address) and nothing secret ever becomes an
  * attribute: a per-user attribute would be a privacy leak and an unbounded time series at once.
  */
-import { createRequire } from 'node:module';
 import {
   metrics,
   type Attributes,
@@ -19,14 +18,14 @@ import {
   type ObservableGauge,
 } from '@opentelemetry/api';
 import { RelayErrorCode } from '../errors.js';
+import { readPackageVersion } from '../package-version.js';
 import type { AttemptEvent } from '../persona/index.js';
 import type { SessionLimitScope } from '../storage/index.js';
 
 /** Name of the meter every instrument belongs to (its version is the package's). */
 export const RELAY_METER_NAME = 'persona-relay';
 
-// Resolved through the package's own name, so the same line works from src/ and from dist/.
-const PACKAGE_VERSION = (createRequire(import.meta.url)('persona-relay/package.json') as { version: string }).version;
+const PACKAGE_VERSION = readPackageVersion();
 
 /** The two attributes of the pass and redemption instruments, both from the configuration. */
 export interface PassKind {

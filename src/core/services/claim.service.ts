@@ -68,6 +68,8 @@ const WAIT_POLL_MS = 100;
 interface Redemption {
   readonly record: RedemptionRecord;
   readonly pass: PassRecord;
+  /** Begun just now with its first attempt counted and the lease held: that attempt needs no lease taking. */
+  readonly firstAttemptCounted?: boolean;
 }
 
 /** What driving a redemption led to, when it did not produce a claim. */
@@ -135,8 +137,10 @@ export class ClaimService {
    */
   async redeem(subject: string, sessionId: string, options: { signal?: AbortSignal } = {}): Promise<RedeemedClaim> {
     const session = await this.deps.sessions.getOwned(subject, sessionId);
-    for (;;) {
-      const stored = await this.deps.storage.claims.getBySession(session.id);
+    // Only a claimed session can have a stored claim: an open one goes straight to the redemption,
+    // which finds a claim stored meanwhile through the session's SUCCEEDED record.
+    for (let mayHaveClaim = session.state === 'claimed'; ; mayHaveClaim = true) {
+      const stored = mayHaveClaim ? await this.deps.storage.claims.getBySession(session.id) : null;
       if (stored) return toClaimResult(stored);
       const running = this.flights.get(session.id);
       if (running?.kind === 'redeem') return (await running.done)!;
@@ -262,8 +266,9 @@ export class ClaimService {
         leaseOwner: owner,
         leaseExpiresAt: leaseEnd(now, options),
         now,
+        countsFirstAttempt: true,
       });
-      if (begun.kind === 'started') return { record: begun.record, pass: begun.pass };
+      if (begun.kind === 'started') return { record: begun.record, pass: begun.pass, firstAttemptCounted: true };
 
       if (begun.kind === 'no-pass') {
         if (issuedOnDemand) {
@@ -320,7 +325,8 @@ export class ClaimService {
     const { storage, secretBox, clock, api } = this.deps;
     const { record, pass } = redemption;
     // A resumed record had requests whose outcome was never stored: any of them may have been processed.
-    let earlierAttemptMayHaveBeenProcessed = record.attempts > 0;
+    const firstAttemptCounted = redemption.firstAttemptCounted === true;
+    let earlierAttemptMayHaveBeenProcessed = !firstAttemptCounted && record.attempts > 0;
     let response: GeneratedClaim;
     try {
       const input = {
@@ -332,7 +338,10 @@ export class ClaimService {
       response = await api.generateClaim(input, {
         idempotencyKey: record.key,
         signal,
-        beforeAttempt: () => startAttempt(this.deps, session, record, owner),
+        // `begin` counted a fresh record's first attempt and took the lease for it; any other attempt takes or renews it.
+        beforeAttempt: async (attempt) => {
+          if (attempt > 1 || !firstAttemptCounted) await startAttempt(this.deps, session, record, owner);
+        },
         onAttempt: (event) => {
           if (event.failure === 'ambiguous') earlierAttemptMayHaveBeenProcessed = true;
         },

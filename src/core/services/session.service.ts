@@ -153,7 +153,8 @@ export class SessionService {
   /** Public view of one of `subject`'s sessions. */
   async get(subject: string, sessionId: string): Promise<SessionView> {
     const session = await this.getOwned(subject, sessionId);
-    const claim = await this.deps.storage.claims.getBySession(session.id);
+    // Only a claimed session can have a stored claim.
+    const claim = session.state === 'claimed' ? await this.deps.storage.claims.getBySession(session.id) : null;
     const expired = session.state === 'expired' || (session.state === 'open' && this.deps.clock() >= session.expiresAt);
     return {
       sessionId: session.id,

@@ -28,7 +28,10 @@ export interface RelaySessionRecord {
   readonly relayTokenSealed: string;
   /** Persona's relay secret, sealed. */
   readonly relaySecretSealed: string;
-  /** PKCS#8 PEM of the payload decryption key, sealed; `null` for plaintext relays. */
+  /**
+   * PKCS#8 PEM of the payload decryption key, sealed; `null` for plaintext
+   * relays, and deleted (`null`) once the relay's claim has been read.
+   */
   readonly privateKeySealed: string | null;
   readonly state: SessionState;
   readonly createdAt: Date;
@@ -241,6 +244,13 @@ export interface BeginRedemptionInput {
   readonly leaseOwner: string;
   readonly leaseExpiresAt: Date;
   readonly now: Date;
+  /**
+   * True when the caller sends its first request to Persona right after a
+   * `started` answer: the new record then counts that attempt (`attempts`
+   * 1, as {@link RedemptionStore.acquireLease} would have), so no lease
+   * needs taking before it. Default false: `attempts` 0.
+   */
+  readonly countsFirstAttempt?: boolean;
 }
 
 /** What happens to the reserved pass when a redemption ends. */
@@ -255,12 +265,13 @@ export type PassOutcome =
 /** Crash-safe redemption records: one live redemption per session, committed before Persona is called. */
 export interface RedemptionStore {
   /**
-   * In ONE transaction: if the session has a PENDING or SUCCEEDED redemption,
+   * In ONE atomic step: if the session has a PENDING or SUCCEEDED redemption,
    * return it; otherwise reserve one AVAILABLE pass (preferring one bound to
    * this session, then unbound ones, earliest expiry first; `UPDATE … RETURNING`
    * / `SKIP LOCKED`, never read-then-write) and insert a PENDING record holding
    * the lease. At most one PENDING record per session may exist, even when
-   * instances race.
+   * instances race; a racer of the same session gets the winner's record,
+   * never a `no-pass` caused by the pass the winner is reserving.
    */
   begin(input: BeginRedemptionInput): Promise<BeginRedemptionResult>;
   get(key: string): Promise<RedemptionRecord | null>;
@@ -276,10 +287,12 @@ export interface RedemptionStore {
   /** Gives the lease up early (after an ambiguous outcome), so any instance may resume at once. */
   releaseLease(key: string, owner: string): Promise<void>;
   /**
-   * In ONE transaction, only if the record is still PENDING: store the sealed
+   * In ONE atomic step, only if the record is still PENDING: store the sealed
    * response, set SUCCEEDED, apply the pass outcome, mark the session claimed
    * and insert the verified claim (when it could be read; `null` keeps the
-   * response for a later read after a decryption or validation failure).
+   * response, and the session's private key, for a later read after a
+   * decryption or validation failure). A read claim finishes the relay, so
+   * the session's private key is deleted with it.
    * Returns false if the record was not PENDING (someone else finished it).
    */
   succeed(input: {
@@ -290,7 +303,7 @@ export interface RedemptionStore {
     readonly now: Date;
   }): Promise<boolean>;
   /**
-   * In ONE transaction, only if PENDING: set FAILED_FINAL with a secret-free
+   * In ONE atomic step, only if PENDING: set FAILED_FINAL with a secret-free
    * reason and apply the pass outcome; optionally set the session state.
    */
   fail(input: {
@@ -319,9 +332,10 @@ export interface ClaimStore {
    */
   findPassed(subject: string, claimType: string): Promise<VerifiedClaimRecord | null>;
   /**
-   * Stores (or replaces) the claim of `claim.sessionId`. Used when a stored
-   * Persona response that could not be read at redemption time (for example
-   * a decryption failure) is read successfully later.
+   * Stores (or replaces) the claim of `claim.sessionId`, marks the session
+   * claimed and deletes its private key, in one atomic step. Used when a
+   * stored Persona response that could not be read at redemption time (for
+   * example a decryption failure) is read successfully later.
    */
   record(claim: VerifiedClaimRecord): Promise<void>;
 }

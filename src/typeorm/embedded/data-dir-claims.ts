@@ -4,8 +4,15 @@ import { join, resolve } from 'node:path';
 /** The file in a PGlite data directory that names the process using it. */
 export const DATA_DIR_LOCK_FILE = '.persona-relay.lock';
 
-/** The on-disk PGlite data directories this process holds the lock of. */
-const heldDataDirs = new Set<string>();
+/**
+ * The on-disk PGlite data directories this process holds the lock of. Kept on
+ * `globalThis` under a registered symbol so that the ES module and CommonJS
+ * copies of this package in one process share it: otherwise each copy would
+ * take the other's lock (it names this process) for a stale one.
+ */
+const heldDataDirs: Set<string> = ((globalThis as Record<symbol, Set<string> | undefined>)[
+  Symbol.for('persona-relay.heldDataDirs')
+] ??= new Set<string>());
 
 /**
  * The absolute directory of an on-disk PGlite data dir (a `file://` prefix

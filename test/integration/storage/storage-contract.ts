@@ -455,6 +455,15 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         expect(await storage.passes.get(available.id)).toEqual(expectedPass);
       });
 
+      it('counts the first attempt on the new record when the caller sends it right away', async () => {
+        const owner = await session();
+        await pass();
+        const input = beginInput(owner.id, { countsFirstAttempt: true });
+        const result = await storage.redemptions.begin(input);
+        expect(result.kind === 'started' && result.record.attempts).toBe(1);
+        expect(await storage.redemptions.get(input.key)).toMatchObject({ attempts: 1, leaseOwner: 'instance-a' });
+      });
+
       it('returns the PENDING redemption of the session and changes nothing', async () => {
         const first = await started();
         await pass({ sessionId: first.session.id });
@@ -651,6 +660,16 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
 
         expect(await storage.redemptions.succeed({ ...input, responseSealed: 'sealed:other', now: at(4) })).toBe(false);
         expect((await storage.redemptions.get(record.key))?.responseSealed).toBe('sealed:response');
+      });
+
+      it('deletes the private key of a session whose claim was read, and keeps it for a later read otherwise', async () => {
+        const read = await started();
+        const unread = await started();
+        const finished = { responseSealed: 'sealed:response', passOutcome: 'consumed', now: at(3) } as const;
+        await storage.redemptions.succeed({ ...finished, key: read.record.key, claim: aClaim(read.session.id) });
+        await storage.redemptions.succeed({ ...finished, key: unread.record.key, claim: null });
+        expect(await storage.sessions.get(read.session.id)).toEqual({ ...read.session, state: 'claimed', privateKeySealed: null });
+        expect(await storage.sessions.get(unread.session.id)).toEqual({ ...unread.session, state: 'claimed' });
       });
 
       it('returns a pass Persona did not spend to the pool, unbound', async () => {
@@ -906,6 +925,12 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
 
       it('rejects a claim of an unknown session', async () => {
         await expectStorageError(storage.claims.record(aClaim(randomUUID())));
+      });
+
+      it('marks the session claimed and deletes its private key', async () => {
+        const owner = await session();
+        await storage.claims.record(aClaim(owner.id));
+        expect(await storage.sessions.get(owner.id)).toEqual({ ...owner, state: 'claimed', privateKeySealed: null });
       });
     });
 
