@@ -46,6 +46,8 @@ export { createConsoleLogger, silentLogger } from './core/logger.js';
 export type { RelayLogger } from './core/logger.js';
 
 // Services
+export { RelayMetrics, RELAY_METER_NAME } from './core/observability/metrics.js';
+export type { LevelReader, PassKind, RedemptionOutcome } from './core/observability/metrics.js';
 export { createRelayServices } from './core/services/relay-services.js';
 export type { RelayServices, RelayServicesInit } from './core/services/relay-services.js';
 export { SessionService, RELAY_SESSION_TTL_MS } from './core/services/session.service.js';

@@ -321,6 +321,7 @@ describe('pool mode at its edges: a dry pool, challenge connections', () => {
     const { logger, dry, app, second } = await drainPool();
     expect(dry.status).toBe(503);
     expect(dry.text).toContain('ERR_RELAY_NO_PASS_AVAILABLE');
+    expect(dry.headers['retry-after']).toBe('3600'); // the next refill round, one refill interval away
     expect(logger.entries.filter((e) => /issuing on demand/.test(e.message))).toEqual([]);
     expect(logger.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'pass pool dry; redemption refused until the next refill' }));
     expect((await emulator.state()).passesIssued).toBe(1);

@@ -445,7 +445,6 @@ export class ClaimService {
     };
   }
 
-  /** The relay of a session, for issuing a pass bound to it. */
   /**
    * No usable pass for this session. With `at-creation` issuance its own pass is missing (its issuance failed, or
    * runs in another instance that has not finished): one is issued now, on the request path, tied to this relay
@@ -458,8 +457,10 @@ export class ClaimService {
     const context = { sessionId: session.id, claimType: session.claimType, environment: session.environment };
     if (options.issuance === 'pool' && options.pool.whenDry === 'refuse') {
       logger.warn('pass pool dry; redemption refused until the next refill', context);
+      // The next refill round is due within about one refill interval: that is when to try again.
+      const retryAfterSeconds = Math.max(1, Math.ceil(options.pool.refillIntervalMs / 1000));
       throw new RelayError(RelayErrorCode.NO_PASS_AVAILABLE, 'No Privacy Pass is available; try again shortly', {
-        context: { sessionId: session.id },
+        context: { sessionId: session.id, retryAfterSeconds },
       });
     }
     logger.warn(
@@ -476,6 +477,7 @@ export class ClaimService {
     });
   }
 
+  /** The relay of a session, for issuing a pass bound to it. */
   private issuanceRelay(session: RelaySessionRecord) {
     const { secretBox } = this.deps;
     return {

@@ -5,6 +5,11 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * pairs generated ahead of time and shared by every instance on the
  * database. Also indexes the sessions that still hold a payload key, for
  * the sweep that deletes the keys of finished relays.
+ *
+ * Also marks every session that holds a verified claim as `claimed`: a
+ * redemption now reads a session's claim only when the session says it is
+ * claimed, and before this release a claim stored by a late read could sit
+ * beside an `open` session (which would then be redeemed a second time).
  */
 export class RelayKeyReserve1796342400000 implements MigrationInterface {
   readonly name = 'RelayKeyReserve1796342400000';
@@ -24,6 +29,10 @@ export class RelayKeyReserve1796342400000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX "IDX_persona_relay_relay_secret_key_held_expires_at"
          ON "persona_relay_relay_secret" ("expires_at") WHERE "private_key_sealed" IS NOT NULL`,
+    );
+    await queryRunner.query(
+      `UPDATE "persona_relay_relay_secret" SET "state" = 'claimed'
+        WHERE "state" <> 'claimed' AND "id" IN (SELECT "session_id" FROM "persona_relay_verified_claim")`,
     );
   }
 

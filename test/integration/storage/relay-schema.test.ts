@@ -129,6 +129,31 @@ function describeSchemaAgreement(name: string, open: () => Promise<{ dataSource:
       await truncateRelayTables(dataSource);
     });
 
+    it('marks a session holding a claim as claimed when upgrading to the key reserve', async () => {
+      await dataSource.undoLastMigration(); // back to the schema before the key reserve
+      const [open, claimed] = [randomUUID(), randomUUID()];
+      const now = new Date();
+      for (const id of [open, claimed]) {
+        await dataSource.query(
+          `INSERT INTO persona_relay_relay_secret
+             (id, subject, claim_type, environment, relay_token_sealed, relay_secret_sealed, state, created_at, expires_at)
+           VALUES ($1, 's', 'c', 'sandbox', 't', 's', 'open', $2, $2)`,
+          [id, now],
+        );
+      }
+      await dataSource.query(
+        `INSERT INTO persona_relay_verified_claim (session_id, subject, claim_type, result, verified_at)
+         VALUES ($1, 's', 'c', 'passed', $2)`,
+        [claimed, now],
+      );
+      await dataSource.runMigrations();
+      const states: Array<{ id: string; state: string }> = await dataSource.query(
+        `SELECT id, state FROM persona_relay_relay_secret`,
+      );
+      expect(Object.fromEntries(states.map(({ id, state }) => [id, state]))).toEqual({ [open]: 'open', [claimed]: 'claimed' });
+      await truncateRelayTables(dataSource);
+    });
+
     it('removes every table on down, and builds them again on up', async () => {
       for (let i = 0; i < dataSource.migrations.length; i += 1) await dataSource.undoLastMigration();
       const tables: Array<{ name: string }> = await dataSource.query(
