@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { ResolvedRelayOptions } from '../core/config/index.js';
 import type { RelayStorage } from '../core/storage/index.js';
+import { loadRelayDataSource, loadTypeOrmStores } from './load-on-demand.js';
 
 /** What the app may hand over instead of letting persona-relay open its own database. */
 export interface GivenStorage {
@@ -23,20 +24,17 @@ export interface StorageHandle {
  * `close()` destroys. It takes already validated `options`, so a bad
  * configuration fails before any database is opened.
  *
- * The TypeORM code is imported here, on demand, rather than at the top: an
+ * The TypeORM code is loaded on demand rather than imported at the top: an
  * app that passes its own `storage` needs neither TypeORM nor PGlite
  * installed, and one on PostgreSQL does not need PGlite.
  */
 export async function openRelayStorage(given: GivenStorage | undefined, options: ResolvedRelayOptions): Promise<StorageHandle> {
   if (given?.storage) return { storage: given.storage, close: async () => undefined };
   if (given?.dataSource) {
-    const { createTypeOrmStorage } = await import('./stores/index.js');
+    const { createTypeOrmStorage } = await loadTypeOrmStores();
     return { storage: createTypeOrmStorage(given.dataSource), close: async () => undefined };
   }
-  const [{ createRelayDataSource }, { createTypeOrmStorage }] = await Promise.all([
-    import('./relay-data-source.js'),
-    import('./stores/index.js'),
-  ]);
+  const [{ createRelayDataSource }, { createTypeOrmStorage }] = await Promise.all([loadRelayDataSource(), loadTypeOrmStores()]);
   const dataSource = createRelayDataSource({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
   await dataSource.initialize();
   return { storage: createTypeOrmStorage(dataSource), close: () => dataSource.destroy() };

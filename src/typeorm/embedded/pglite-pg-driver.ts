@@ -21,6 +21,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { PGlite, Results } from '@electric-sql/pglite';
+import { loadPglite } from '../load-on-demand.js';
 import { claimDataDir } from './data-dir-claims.js';
 import { FifoLock, type ReleaseLock } from './fifo-lock.js';
 
@@ -62,13 +63,13 @@ const OPENS_TRANSACTION = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
 const ENDS_TRANSACTION = /^\s*(COMMIT|END|ABORT|ROLLBACK)\b(?!\s+TO\b)/i;
 
 /**
- * Opens PGlite. The package is imported here, when an embedded database is
- * actually opened, so apps on PostgreSQL never need it installed.
+ * Opens PGlite. The package is loaded when an embedded database is actually
+ * opened, so apps on PostgreSQL never need it installed.
  */
 async function openPglite(dataDir: string): Promise<PGlite> {
   let PGliteClass: typeof PGlite;
   try {
-    ({ PGlite: PGliteClass } = await import('@electric-sql/pglite'));
+    ({ PGlite: PGliteClass } = await loadPglite());
   } catch (error) {
     throw new Error(
       'The embedded database needs the @electric-sql/pglite package: install it, or set DATABASE_URL to use PostgreSQL',
