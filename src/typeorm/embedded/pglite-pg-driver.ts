@@ -20,7 +20,7 @@
  * `dataSource.transaction()` callback): that waits forever.
  */
 import { EventEmitter } from 'node:events';
-import type { PGlite, Results } from '@electric-sql/pglite';
+import type { Results } from '@electric-sql/pglite';
 import { loadPglite } from '../load-on-demand.js';
 import { claimDataDir } from './data-dir-claims.js';
 import { FifoLock, type ReleaseLock } from './fifo-lock.js';
@@ -49,6 +49,12 @@ export interface PgDriverModule {
   readonly Pool: new (options?: PoolOptions) => PglitePool;
 }
 
+/**
+ * The PGlite class as the loader delivers it. Taken from the loader rather than
+ * imported as a type, so it is the same class whichever module format loads it.
+ */
+type PGlite = InstanceType<Awaited<ReturnType<typeof loadPglite>>['PGlite']>;
+
 /** PostgreSQL's type id of `int8` (`bigint`). */
 const INT8_TYPE_OID = 20;
 
@@ -67,16 +73,13 @@ const ENDS_TRANSACTION = /^\s*(COMMIT|END|ABORT|ROLLBACK)\b(?!\s+TO\b)/i;
  * opened, so apps on PostgreSQL never need it installed.
  */
 async function openPglite(dataDir: string): Promise<PGlite> {
-  let PGliteClass: typeof PGlite;
-  try {
-    ({ PGlite: PGliteClass } = await loadPglite());
-  } catch (error) {
+  const pglite = await loadPglite().catch((error: unknown) => {
     throw new Error(
       'The embedded database needs the @electric-sql/pglite package: install it, or set DATABASE_URL to use PostgreSQL',
       { cause: error },
     );
-  }
-  const db = new PGliteClass(dataDir, { parsers: PG_COMPATIBLE_PARSERS });
+  });
+  const db = new pglite.PGlite(dataDir, { parsers: PG_COMPATIBLE_PARSERS });
   await db.waitReady;
   return db;
 }
