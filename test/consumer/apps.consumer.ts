@@ -87,6 +87,11 @@ async function adapterApp(name: string, integrations: string[], snippet: string,
   return dir;
 }
 
+/** The README's rule for Nest files in an ES-module project: relative imports end in `.js`. */
+function asEsModule(source: string): string {
+  return source.replace(/(from '\.\/[^']+)';/g, "$1.js';");
+}
+
 const EMBEDDED = 'Embedded PGlite storage (the default without `DATABASE_URL`)';
 const POSTGRES = 'PostgreSQL storage (with `DATABASE_URL`)';
 
@@ -131,9 +136,9 @@ describe.concurrent('the packed package, installed and used as the README says',
     const dir = newAppDir('nest12-esm', join(FIXTURES, 'nest12-esm'));
     writeFiles(dir, {
       'tsconfig.json': readmeBlock('nest-esm-tsconfig'),
-      'src/restricted.controller.ts': readmeBlock('nest-restricted-controller'),
-      'src/app.module.ts': readmeBlock('nest-app-module'),
-      'src/main.ts': readmeBlock('nest-main'),
+      'src/restricted.controller.ts': asEsModule(readmeBlock('nest-restricted-controller')),
+      'src/app.module.ts': asEsModule(readmeBlock('nest-app-module')),
+      'src/main.ts': asEsModule(readmeBlock('nest-main')),
     });
     await installFromReadme(dir, 'NestJS + Express platform, new project', tarball);
     await installFromReadme(dir, EMBEDDED, tarball);
