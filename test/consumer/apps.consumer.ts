@@ -162,10 +162,12 @@ describe.concurrent('the packed package, installed and used as the README says',
       'src/app.module.ts': readmeBlock('nest-app-module'),
       'src/main.ts': readmeBlock('nest-main'),
     });
-    // The e2e test opens its own embedded database, in memory so it cannot meet the app's lock.
     const env = relayEnv(emulatorUrl, API_KEY);
     await run('npm', ['run', 'build'], { cwd: dir });
-    await run('npm', ['run', 'test:e2e'], { cwd: dir, env: { ...env, RELAY_DATA_DIR: 'memory://' } });
+    // The README's e2e command: `NAME=value npm run test:e2e`. Its embedded database is in memory, apart from the app's.
+    const [assignment, npm, ...args] = readmeBlock('nest-jest-e2e').trim().split(' ');
+    const [name, value] = assignment!.split('=') as [string, string];
+    await run(npm!, args, { cwd: dir, env: { ...env, [name]: value, RELAY_DATA_DIR: 'memory://' } });
     const app = await startApp('npm', ['run', 'start:prod'], dir, env);
     try {
       expect(await claimFlow(app.url), app.output()).toEqual(PASSING_FLOW);
