@@ -6,7 +6,8 @@ import tseslint from 'typescript-eslint';
 // ---------------------------------------------------------------------------
 // Layer rules. The source tree is layered: src/core is framework-free and knows
 // nothing of the adapters around it, src/emulator stands in for Persona and shares
-// no code with the client, and src/demo uses the package only the way an app would.
+// no code with the client, src/demo uses the package only the way an app would, and
+// src/cli works on src/core and src/typeorm without any web framework.
 // ---------------------------------------------------------------------------
 
 /** Packages that belong to the framework and storage adapters, never to src/core. */
@@ -22,6 +23,12 @@ const FRAMEWORK_PACKAGES = [
   'class-transformer',
   'reflect-metadata',
 ];
+
+/**
+ * OpenTelemetry packages src/core may import: the API alone, a no-op until the app installs an SDK.
+ * SDKs and exporters are the app's choice, so src/core never imports them.
+ */
+const OPENTELEMETRY_API = ['@opentelemetry/api'];
 
 /** Files src/demo may import from the rest of src: the package's public entry points (package.json "exports"). */
 const PUBLIC_ENTRY_POINTS = [
@@ -66,6 +73,12 @@ const coreLayer = layerRule('core', (depth) => [
       'and class-validator/class-transformer/reflect-metadata belong in src/nestjs, src/typeorm or src/http.',
   },
   {
+    regex: `^@opentelemetry/(?!(?:${OPENTELEMETRY_API.map((name) => name.slice('@opentelemetry/'.length)).join('|')})$)`,
+    message:
+      'Layer rule (core): src/core records metrics through @opentelemetry/api only; ' +
+      'OpenTelemetry SDKs and exporters are installed by the app (see the README\'s "Metrics" section).',
+  },
+  {
     regex: leavingLayer(depth),
     message:
       'Layer rule (core): src/core is the innermost layer and imports nothing outside src/core; ' +
@@ -88,6 +101,24 @@ const demoLayer = layerRule('demo', (depth) => [
     message:
       'Layer rule (demo): src/demo uses the package as an app would: import only its public entry points ' +
       `(${PUBLIC_ENTRY_POINTS.map((entry) => `src/${entry}`).join(', ')}) and files inside src/demo.`,
+  },
+]);
+
+/** The web frameworks and the NestJS module: a command line tool has no use for them. */
+const WEB_FRAMEWORK_PACKAGES = ['@nestjs', 'express', 'fastify', 'fastify-plugin'];
+
+const cliLayer = layerRule('cli', (depth) => [
+  {
+    regex: importOf(WEB_FRAMEWORK_PACKAGES),
+    message:
+      'Layer rule (cli): src/cli is framework-free: it reads the configuration and the database like the library ' +
+      'does, without NestJS, Express or Fastify.',
+  },
+  {
+    regex: `${leavingLayer(depth)}(?:nestjs|http|demo|emulator)(?:/|$)`,
+    message:
+      'Layer rule (cli): src/cli uses src/core and src/typeorm only; the NestJS module, the HTTP adapters, ' +
+      'the demo and the emulator are not part of it.',
   },
 ]);
 
@@ -130,6 +161,12 @@ export default defineConfig(
   js.configs.recommended,
   tseslint.configs.recommended,
   {
+    // The dual build swaps these in for the CommonJS output; they exist to `require` what their ES module twin imports.
+    name: 'project/commonjs-twins',
+    files: ['src/**/*-cjs.cts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     name: 'project/plain-js',
     files: ['**/*.{js,mjs}'],
     languageOptions: { globals: globals.node },
@@ -156,4 +193,5 @@ export default defineConfig(
   protocolLayer,
   emulatorLayer,
   demoLayer,
+  cliLayer,
 );

@@ -1,5 +1,6 @@
 /** Builds the core services the benchmarks drive, against an emulator URL. */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveRelayOptions, type RelayOptions } from '../src/core/config/index.js';
 import { silentLogger } from '../src/core/logger.js';
 import { createRelayServices, type RelayServices } from '../src/core/services/relay-services.js';
@@ -24,4 +25,32 @@ export function benchServices(apiUrl: string, storage: RelayStorage, options: Re
     storage,
     logger: silentLogger,
   });
+}
+
+/** A session-creation scenario's relay options, with the per-relay key reserve's settings. */
+export interface KeyReserveScenario extends RelayOptions {
+  /** Ready key pairs the reserve keeps (per-relay encryption); default the relay's. */
+  readonly keyReserve?: number;
+  /** How long a creation waits for a key when the reserve is empty before it is refused busy; default the relay's. */
+  readonly keyWaitMs?: number;
+}
+
+/**
+ * Services for a session-creation scenario, resolved once their per-relay key
+ * reserve is full, so that a measurement starts from a warm reserve. The key
+ * reserve's API is used here and nowhere else in the benchmark.
+ */
+export async function benchServicesWithWarmKeys(
+  apiUrl: string,
+  storage: RelayStorage,
+  scenario: KeyReserveScenario,
+): Promise<RelayServices> {
+  const services = benchServices(apiUrl, storage, scenario);
+  if (scenario.encryption === 'per-relay') {
+    // The reserve refills once the services start (or a creation takes a key); storage counts it.
+    await services.start();
+    const { keyBits, keyReserve } = services.options;
+    while ((await storage.keyReserve.count(keyBits)) < keyReserve) await sleep(200);
+  }
+  return services;
 }

@@ -2,26 +2,20 @@
  * Section 3: full flows through the core services against the emulator in a
  * separate process: sessions per second, p50/p99 latency of create, issue and
  * redeem, the app process's CPU per flow and database statements per
- * redemption, on PGlite and (when a URL is given) PostgreSQL.
+ * creation and per redemption, on PGlite and (when a URL is given) PostgreSQL.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import type { EncryptionMode, IssuanceMode, RelayOptions } from '../src/core/config/index.js';
 import type { RelayServices } from '../src/core/services/relay-services.js';
-import { createTypeOrmStorage, relayDataSourceOptions } from '../src/typeorm/index.js';
-import { benchServices } from './app-under-test.js';
-import { percentile, QUICK } from './stats.js';
+import { benchServicesWithWarmKeys } from './app-under-test.js';
+import { benchDatabases, openDatabase, type BenchDatabase } from './database.js';
+import { latency, median, QUICK, type StepLatency } from './stats.js';
 
 export interface FlowScenario {
-  readonly database: 'pglite' | 'postgres';
+  readonly database: BenchDatabase;
   readonly encryption: EncryptionMode;
   readonly issuance: IssuanceMode;
-}
-
-export interface StepLatency {
-  readonly p50: number;
-  readonly p99: number;
 }
 
 export interface FlowRow extends FlowScenario {
@@ -34,54 +28,10 @@ export interface FlowRow extends FlowScenario {
   readonly redeem: StepLatency;
   /** App-process CPU (user + system) per full flow, in ms; the emulator's CPU is in its own process. */
   readonly cpuMsPerFlow: number;
+  /** SQL statements per session creation, median of the sequential phase (issuance is awaited between flows). */
+  readonly statementsPerCreation: number;
   /** SQL statements per redemption (sequential phase, so every statement is attributable). */
   readonly statementsPerRedemption: number;
-}
-
-/** Counts every SQL statement TypeORM sends. */
-class StatementCounter implements TypeOrmLogger {
-  count = 0;
-  logQuery(): void {
-    this.count += 1;
-  }
-  logQueryError(): void {}
-  logQuerySlow(): void {}
-  logSchemaBuild(): void {}
-  logMigration(): void {}
-  log(): void {}
-}
-
-async function openDatabase(database: FlowScenario['database'], postgresUrl: string | undefined) {
-  const counter = new StatementCounter();
-  let url: string | undefined;
-  let dropSchema = async () => undefined as void;
-  if (database === 'postgres') {
-    const schema = `relay_bench_${randomBytes(5).toString('hex')}`;
-    const admin = await new DataSource({ type: 'postgres', url: postgresUrl }).initialize();
-    await admin.query(`CREATE SCHEMA "${schema}"`);
-    await admin.destroy();
-    const withSchema = new URL(postgresUrl!);
-    withSchema.searchParams.set('options', `-c search_path=${schema}`);
-    url = withSchema.toString();
-    dropSchema = async () => {
-      const cleanup = await new DataSource({ type: 'postgres', url: postgresUrl }).initialize();
-      await cleanup.query(`DROP SCHEMA "${schema}" CASCADE`);
-      await cleanup.destroy();
-    };
-  }
-  const dataSource = await new DataSource({
-    ...relayDataSourceOptions({ databaseUrl: url, dataDir: 'memory://' }),
-    logging: ['query'],
-    logger: counter,
-  }).initialize();
-  return {
-    storage: createTypeOrmStorage(dataSource),
-    counter,
-    close: async () => {
-      await dataSource.destroy();
-      await dropSchema();
-    },
-  };
 }
 
 /** Wraps `passes.issue` so every issuance, background ones included, is timed. */
@@ -97,6 +47,12 @@ function timeIssuance(services: RelayServices, samples: number[]): void {
   };
 }
 
+/**
+ * Per-relay keys for the flows: a small reserve, and a wait long enough that no creation is refused even
+ * when the concurrent flows outrun key generation.
+ */
+const FLOW_KEY_RESERVE = { keyReserve: 4, keyWaitMs: 60_000 } as const;
+
 async function runScenario(apiUrl: string, scenario: FlowScenario, postgresUrl: string | undefined): Promise<FlowRow> {
   const sequentialFlows = QUICK ? 4 : 30;
   const concurrentFlows = QUICK ? 8 : 60;
@@ -108,7 +64,7 @@ async function runScenario(apiUrl: string, scenario: FlowScenario, postgresUrl: 
     pool: { size: sequentialFlows + concurrentFlows + 2 },
     ...(scenario.encryption === 'static' ? staticKeyOptions() : {}),
   };
-  const services = benchServices(apiUrl, database.storage, options);
+  const services = await benchServicesWithWarmKeys(apiUrl, database.storage, { ...options, ...FLOW_KEY_RESERVE });
   const create: number[] = [];
   const issue: number[] = [];
   const redeem: number[] = [];
@@ -116,25 +72,28 @@ async function runScenario(apiUrl: string, scenario: FlowScenario, postgresUrl: 
   if (scenario.issuance === 'pool') await services.pool.refill();
 
   let subject = 0;
-  const flow = async (countStatements: boolean): Promise<number> => {
+  /** One full flow; returns the SQL statements its creation and its redemption sent (exact only when flows run one at a time). */
+  const flow = async (): Promise<{ creation: number; redemption: number }> => {
     const owner = `bench-${(subject += 1)}`;
+    const beforeCreation = database.counter.count;
     let started = performance.now();
     const session = await services.sessions.create(owner);
     create.push(performance.now() - started);
+    const creation = database.counter.count - beforeCreation;
     // The emulator runs with --auto-complete passed: the relay is complete at creation.
     await services.passes.whenIssued(session.sessionId);
-    const before = database.counter.count;
+    const beforeRedemption = database.counter.count;
     started = performance.now();
     const claim = await services.claims.redeem(owner, session.sessionId);
     redeem.push(performance.now() - started);
     if (claim.result !== 'passed') throw new Error('benchmark flow did not pass');
-    return countStatements ? database.counter.count - before : 0;
+    return { creation, redemption: database.counter.count - beforeRedemption };
   };
 
-  // Sequential phase: latencies, statements per redemption, CPU per flow.
-  const statements: number[] = [];
+  // Sequential phase: latencies, statements per creation and redemption, CPU per flow.
+  const statements: Array<{ creation: number; redemption: number }> = [];
   const cpuBefore = process.cpuUsage();
-  for (let i = 0; i < sequentialFlows; i += 1) statements.push(await flow(true));
+  for (let i = 0; i < sequentialFlows; i += 1) statements.push(await flow());
   const cpu = process.cpuUsage(cpuBefore);
 
   // Concurrent phase: throughput.
@@ -144,7 +103,7 @@ async function runScenario(apiUrl: string, scenario: FlowScenario, postgresUrl: 
     Array.from({ length: concurrency }, async () => {
       while (next < concurrentFlows) {
         next += 1;
-        await flow(false);
+        await flow();
       }
     }),
   );
@@ -161,13 +120,9 @@ async function runScenario(apiUrl: string, scenario: FlowScenario, postgresUrl: 
     issue: latency(issue),
     redeem: latency(redeem),
     cpuMsPerFlow: (cpu.user + cpu.system) / 1000 / sequentialFlows,
-    statementsPerRedemption: percentile([...statements].sort((a, b) => a - b), 50),
+    statementsPerCreation: median(statements.map((s) => s.creation)),
+    statementsPerRedemption: median(statements.map((s) => s.redemption)),
   };
-}
-
-function latency(samples: number[]): StepLatency {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
 }
 
 let staticKeys: { staticPublicKeyPem: string; staticPrivateKeyPem: string } | undefined;
@@ -185,7 +140,6 @@ function staticKeyOptions() {
 
 /** Every encryption mode with at-creation issuance, plus pool issuance, on each available database. */
 export async function measureEndToEnd(apiUrl: string, postgresUrl: string | undefined): Promise<FlowRow[]> {
-  const databases: Array<FlowScenario['database']> = postgresUrl ? ['pglite', 'postgres'] : ['pglite'];
   const scenarios: Array<Omit<FlowScenario, 'database'>> = [
     { encryption: 'per-relay', issuance: 'at-creation' },
     { encryption: 'static', issuance: 'at-creation' },
@@ -194,7 +148,7 @@ export async function measureEndToEnd(apiUrl: string, postgresUrl: string | unde
     { encryption: 'none', issuance: 'pool' },
   ];
   const rows: FlowRow[] = [];
-  for (const database of databases) {
+  for (const database of benchDatabases(postgresUrl)) {
     for (const scenario of scenarios) rows.push(await runScenario(apiUrl, { database, ...scenario }, postgresUrl));
   }
   return rows;

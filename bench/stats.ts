@@ -17,6 +17,22 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[rank]!;
 }
 
+/** Median of unsorted samples. */
+export function median(samples: readonly number[]): number {
+  return percentile([...samples].sort((a, b) => a - b), 50);
+}
+
+/** Latency of one step over many calls of it, in ms. */
+export interface StepLatency {
+  readonly p50: number;
+  readonly p99: number;
+}
+
+export function latency(samples: readonly number[]): StepLatency {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
+
 /** `median (min–max)` with a fixed number of decimals. */
 export function formatSpread(value: Spread, decimals = 2): string {
   return `${value.median.toFixed(decimals)} (${value.min.toFixed(decimals)}–${value.max.toFixed(decimals)})`;

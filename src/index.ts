@@ -62,6 +62,8 @@ export type { ClaimServiceDeps, RedeemedClaim, SubjectClaim } from './core/servi
 export { TokenPool } from './core/services/token-pool.js';
 export type { RefillReport, TokenPoolDeps } from './core/services/token-pool.js';
 export type { BackgroundTasks } from './core/services/background-tasks.js';
+export { KeyReserve } from './core/services/key-reserve.js';
+export type { KeyReserveDeps } from './core/services/key-reserve.js';
 
 // Storage
 export { createMemoryStorage } from './core/storage/index.js';
@@ -69,6 +71,7 @@ export type {
   BeginRedemptionInput,
   BeginRedemptionResult,
   ClaimStore,
+  KeyReserveStore,
   PassOutcome,
   PassRecord,
   PassState,
@@ -78,6 +81,7 @@ export type {
   RedemptionStore,
   RelaySessionRecord,
   RelayStorage,
+  ReservedKeyPairRecord,
   SessionLimitScope,
   SessionSlotDecision,
   SessionSlotLimits,
@@ -91,9 +95,9 @@ export type {
 // Crypto
 export {
   BlindRsaTsEngine,
-  EncryptionKeySupply,
   NodeCryptoBlindRsaEngine,
   SecretBox,
+  WorkerKeyPairGenerator,
   createBlindRsaEngine,
   parseRsaPublicKeySpki,
 } from './core/crypto/index.js';
@@ -103,9 +107,9 @@ export type {
   BlindingRandomSource,
   BlindingResult,
   BlindingState,
-  EncryptionKeyBits,
   EncryptionKeyPair,
-  EncryptionKeySupplyOptions,
+  GeneratedKeyPair,
+  KeyPairGenerator,
   NodeCryptoBlindRsaEngineOptions,
   RsaPublicKeyInfo,
   SecretBoxOptions,

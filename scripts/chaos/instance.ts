@@ -12,6 +12,7 @@ import { loadOptionsFromEnv, resolveRelayOptions } from '../../src/core/config/i
 import { createConsoleLogger } from '../../src/core/logger.js';
 import { createRelayServices } from '../../src/core/services/relay-services.js';
 import { createRelayDataSource, createTypeOrmStorage } from '../../src/typeorm/index.js';
+import { fastTestKeyPairs } from '../../test/support/key-pairs.js';
 
 const name = process.env.INSTANCE_NAME ?? 'instance';
 const options = resolveRelayOptions(loadOptionsFromEnv(), {
@@ -20,14 +21,21 @@ const options = resolveRelayOptions(loadOptionsFromEnv(), {
   redemption: { leaseMs: 4_000, waitMs: 6_000 },
   maintenanceIntervalMs: 1_000,
   issuanceJitterMs: 300,
-  perRelayKeyBits: 2048,
+  keyReserve: 10,
   // Every simulated visitor connects from 127.0.0.1: the per-client limit must not stand in for the chaos.
   limits: { sessionsPerSubjectPerHour: 1_000, sessionsPerClientPerHour: 1_000_000, sessionsPerHour: 1_000_000 },
 });
 const dataSource = await createRelayDataSource({ databaseUrl: options.databaseUrl }).initialize();
 const storage = createTypeOrmStorage(dataSource);
 // Logs go to stderr; the runner captures them to scan for secrets.
-const services = createRelayServices({ options, storage, logger: createConsoleLogger(), instanceId: name });
+// Fast test keys: RSA-3072 generation would make CPU, not the faults, the limit of the run.
+const services = createRelayServices({
+  options,
+  storage,
+  logger: createConsoleLogger(),
+  instanceId: name,
+  keyPairGenerator: fastTestKeyPairs(),
+});
 await services.start();
 
 const relay = createRelayHandler({ services });

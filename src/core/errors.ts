@@ -58,6 +58,11 @@ export const RelayErrorCode = {
   NO_PASS_AVAILABLE: 'ERR_RELAY_NO_PASS_AVAILABLE',
   /** Too many requests from one subject, or in total. */
   RATE_LIMITED: 'ERR_RELAY_RATE_LIMITED',
+  /**
+   * The relay cannot take the request now (no per-relay key pair became ready in time); retry after
+   * `context.retryAfterSeconds`.
+   */
+  RELAY_BUSY: 'ERR_RELAY_BUSY',
   /** A storage operation failed. */
   STORAGE: 'ERR_RELAY_STORAGE',
   /**
@@ -91,6 +96,10 @@ export type RelayErrorContext = Readonly<Record<string, unknown>>;
  * ```
  */
 export class RelayError extends Error {
+  static {
+    brandForEveryCopy(this, 'RelayError');
+  }
+
   override readonly name: string = 'RelayError';
 
   constructor(
@@ -105,6 +114,25 @@ export class RelayError extends Error {
 
   /** Secret-free context (for example the HTTP status, a field name, a count). */
   readonly context: RelayErrorContext;
+}
+
+/**
+ * Makes `instanceof errorClass` recognise instances made by any copy of this
+ * package. An app can hold two copies, the ES module build and the CommonJS
+ * one (its own code imports one, a dependency requires the other), and each
+ * defines its own classes; a brand under a `Symbol.for` key, which every copy
+ * shares, names the class instead. Subclasses without a brand of their own
+ * (an app's) keep the ordinary prototype test.
+ */
+export function brandForEveryCopy(errorClass: abstract new (...args: never[]) => Error, name: string): void {
+  const brand = Symbol.for(`persona-relay.${name}`);
+  Object.defineProperty(errorClass.prototype, brand, { value: true });
+  Object.defineProperty(errorClass, Symbol.hasInstance, {
+    value(this: object, value: unknown): boolean {
+      if (this !== errorClass) return Function.prototype[Symbol.hasInstance].call(this, value);
+      return typeof value === 'object' && value !== null && brand in value;
+    },
+  });
 }
 
 /** True when `value` is a {@link RelayError}, optionally with the given code. */

@@ -3,6 +3,7 @@ import type { DynamicModule, OnApplicationShutdown, Provider } from '@nestjs/com
 import type { RunningEmulator } from '../emulator/index.js';
 import { RelayModule, type RelayModuleOptions } from '../nestjs/index.js';
 import { DEMO_PAGE, DemoController, type DemoPage } from './demo.controller.js';
+import { DEMO_METRICS, MetricsController, type DemoMetrics } from './metrics.js';
 import { createRestrictedController } from './restricted.controller.js';
 
 const DEMO_EMULATOR = Symbol('persona-relay-demo:emulator');
@@ -28,21 +29,26 @@ export interface DemoAppOptions {
   readonly page: DemoPage;
   /** An emulator started for this app; closed with it. */
   readonly emulator?: RunningEmulator;
+  /** Served at `GET /metrics`; its meter provider must be the relay's (`relay.meterProvider`). */
+  readonly metrics: DemoMetrics;
 }
 
 /**
- * The demo app: `RelayModule` (routes under `/relay`), the page, and the gated `/restricted`.
+ * The demo app: `RelayModule` (routes under `/relay`), the page, the gated `/restricted` and `/metrics`.
  * A dynamic module because the relay options depend on the emulator's port, known only once it listens.
  */
 @Module({})
 export class AppModule {
   static forRoot(options: DemoAppOptions): DynamicModule {
-    const providers: Provider[] = [{ provide: DEMO_PAGE, useValue: options.page }];
+    const providers: Provider[] = [
+      { provide: DEMO_PAGE, useValue: options.page },
+      { provide: DEMO_METRICS, useValue: options.metrics.exporter },
+    ];
     if (options.emulator) providers.push({ provide: DEMO_EMULATOR, useValue: options.emulator }, EmulatorShutdown);
     return {
       module: AppModule,
       imports: [RelayModule.forRoot(options.relay)],
-      controllers: [DemoController, createRestrictedController(options.page.claimType)],
+      controllers: [DemoController, MetricsController, createRestrictedController(options.page.claimType)],
       providers,
     };
   }

@@ -16,6 +16,7 @@ import { startEmulator, type RunningEmulator } from '../emulator/index.js';
 import { loadOptionsFromEnv, resolveRelayOptions, type RelayOptions, type ResolvedRelayOptions } from '../index.js';
 import type { RelayModuleOptions } from '../nestjs/index.js';
 import { AppModule } from './app.module.js';
+import { createDemoMetrics } from './metrics.js';
 import type { PersonaDescription } from './page/html.js';
 import { securityHeaders } from './security-headers.js';
 import { DEMO_EMULATOR_API_KEY, emulatorHostedFlow, resolveDemoSettings, verificationFor, type DemoSettings } from './settings.js';
@@ -109,8 +110,10 @@ async function startApp(input: {
   const natural = verificationFor(resolved.apiUrl);
   const verification = input.hostedFlow && natural.kind === 'widget' ? emulatorHostedFlow(resolved.apiUrl) : natural;
 
+  const metrics = createDemoMetrics();
   const relay: RelayModuleOptions = {
     ...core,
+    meterProvider: metrics.meterProvider,
     // The demo serves plain HTTP; a `Secure` cookie would be dropped by browsers that do not treat the
     // address as a secure context. Behind HTTPS, keep the default (Secure).
     cookie: { secure: false },
@@ -120,6 +123,7 @@ async function startApp(input: {
       relay,
       page: { claimType: resolved.claimType, persona: describePersona(settings, resolved), verification },
       emulator,
+      metrics,
     }),
     // No app-wide body parser: the demo's only POST routes are the relay's, which read the body themselves
     // after refusing an oversized declared length, instead of buffering up to the parser's limit first.

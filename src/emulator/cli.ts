@@ -9,9 +9,9 @@ const shutdownRequested = new Promise<void>((resolve) => {
   process.once('SIGTERM', () => resolve());
 });
 
-const exitCode = await runCli(process.argv.slice(2), {
+// No top-level await: this file is also compiled to CommonJS.
+void runCli(process.argv.slice(2), {
   stdout: (line) => process.stdout.write(`${line}\n`),
   stderr: (line) => process.stderr.write(`${line}\n`),
   shutdownRequested,
-});
-process.exit(exitCode);
+}).then((exitCode) => process.exit(exitCode));

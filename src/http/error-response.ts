@@ -39,6 +39,7 @@ export const RELAY_ERROR_STATUS: Readonly<Record<RelayErrorCodeValue, number>> =
   [RelayErrorCode.NO_PASS_AVAILABLE]: 503,
   [RelayErrorCode.STORAGE]: 503,
   [RelayErrorCode.ABORTED]: 503,
+  [RelayErrorCode.RELAY_BUSY]: 503,
 };
 
 /**
@@ -72,12 +73,12 @@ export function claimRequiredError(claimType: string): RelayError {
 }
 
 /**
- * Seconds until a rate-limited request may succeed (the `Retry-After` of a
- * 429), from the error's `context.retryAfterSeconds`; `undefined` for any
- * other error.
+ * Seconds until the request may succeed when retried (the `Retry-After` of a
+ * 429 or 503), from the error's `context.retryAfterSeconds`; `undefined` when
+ * the error does not say (or is no RelayError).
  */
 export function retryAfterSeconds(error: unknown): number | undefined {
-  if (!(error instanceof RelayError) || error.code !== RelayErrorCode.RATE_LIMITED) return undefined;
+  if (!(error instanceof RelayError)) return undefined;
   const seconds = error.context.retryAfterSeconds;
   return typeof seconds === 'number' && Number.isInteger(seconds) && seconds > 0 ? seconds : undefined;
 }

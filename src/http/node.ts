@@ -129,7 +129,7 @@ export function createClaimCheck(
 /**
  * Writes a relay answer as JSON. `Cache-Control: no-store` because answers
  * carry access tokens and claims; the visitor cookie is appended so cookies
- * the app set earlier survive. A 429 says when to retry (`Retry-After`).
+ * the app set earlier survive. A 429 or 503 says when to retry (`Retry-After`) when it can.
  */
 export function writeAnswer(response: ServerResponse, answer: RelayHttpAnswer): void {
   const body = JSON.stringify(answer.body);

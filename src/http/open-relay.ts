@@ -1,10 +1,9 @@
-import type { Agent } from 'node:http';
 import type { RelayOptions, ResolvedRelayOptions } from '../core/config/index.js';
 import { invalidConfigError, loadOptionsFromEnv, resolveRelayOptions } from '../core/config/index.js';
-import type { BlindRsaEngine } from '../core/crypto/index.js';
 import { isRelayError, RelayErrorCode } from '../core/errors.js';
 import { createConsoleLogger } from '../core/logger.js';
 import type { RelayStorage } from '../core/storage/index.js';
+import type { RelayServicesInit } from '../core/services/relay-services.js';
 import { createRelayServices } from '../core/services/relay-services.js';
 import { openRelayStorage } from '../typeorm/open-relay-storage.js';
 import type { RelayAdapterOptions } from './node.js';
@@ -14,9 +13,13 @@ import { subjectCookieProblems } from './subject-cookie.js';
 /**
  * Options of {@link openRelay}: every core option (what you leave out is read
  * from the environment: `PERSONA_API_KEY`, `RELAY_STORAGE_KEY`,
- * `DATABASE_URL`, …), the adapters' request options, and what wires the core.
+ * `DATABASE_URL`, …), the adapters' request options, and what wires the core
+ * (as for `createRelayServices`).
  */
-export interface OpenRelayOptions extends RelayOptions, RelayHttpOptions {
+export interface OpenRelayOptions
+  extends RelayOptions,
+    RelayHttpOptions,
+    Pick<RelayServicesInit, 'anonymousAgent' | 'engine' | 'keyPairGenerator' | 'meterProvider'> {
   /** Route prefix of the adapters (default `/relay`). */
   readonly prefix?: string;
   /**
@@ -25,10 +28,6 @@ export interface OpenRelayOptions extends RelayOptions, RelayHttpOptions {
    * TypeORM data source, pass `createTypeOrmStorage(dataSource)`.
    */
   readonly storage?: RelayStorage;
-  /** Agent for anonymous Persona calls (for example a proxy agent). */
-  readonly anonymousAgent?: Agent;
-  /** Blind RSA engine instance (advanced; default from `blindRsaEngine`). */
-  readonly engine?: BlindRsaEngine;
 }
 
 /** A started relay: the options every adapter takes (`services` included), and how to stop it. */
@@ -48,6 +47,8 @@ const ADAPTER_KEYS: ReadonlySet<string> = new Set(
     storage: true,
     anonymousAgent: true,
     engine: true,
+    keyPairGenerator: true,
+    meterProvider: true,
   } satisfies Record<Exclude<keyof OpenRelayOptions, keyof RelayOptions>, true>),
 );
 
@@ -78,6 +79,8 @@ export async function openRelay(options: OpenRelayOptions = {}): Promise<OpenedR
     logger,
     anonymousAgent: options.anonymousAgent,
     engine: options.engine,
+    keyPairGenerator: options.keyPairGenerator,
+    meterProvider: options.meterProvider,
   });
   const close = async () => {
     await services.close();

@@ -67,7 +67,7 @@ export type RelayClaims = Readonly<Record<string, SubjectClaim>>;
 /** What an adapter writes back: JSON body, status, optional `Set-Cookie` and `Retry-After`. */
 export interface RelayHttpAnswer extends RouteResult {
   readonly setCookie?: string;
-  /** `Retry-After` in seconds, on a 429. */
+  /** `Retry-After` in seconds, on a 429 or 503 whose error says when to retry. */
   readonly retryAfterSeconds?: number;
   /** For error answers, the error behind them (adapters that hand errors to the app's error handler use it). */
   readonly error?: unknown;

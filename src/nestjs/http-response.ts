@@ -13,7 +13,7 @@ interface PlatformResponse {
  * Writes a relay answer through whichever HTTP platform Nest runs on
  * (Express or Fastify): JSON body, status, `Cache-Control: no-store` (the
  * answers carry access tokens and claims), the visitor cookie if any, and
- * `Retry-After` on a 429.
+ * `Retry-After` on a 429, or a 503 that says when to retry.
  */
 export function sendRelayAnswer(response: unknown, answer: RelayHttpAnswer): void {
   const platform = response as PlatformResponse;

@@ -13,6 +13,8 @@ const WIRING_KEYS: ReadonlySet<string> = new Set(
     logger: true,
     anonymousAgent: true,
     engine: true,
+    meterProvider: true,
+    keyPairGenerator: true,
   } satisfies Record<keyof RelayModuleWiring, true>),
 );
 

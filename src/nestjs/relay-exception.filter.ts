@@ -7,7 +7,7 @@ import { sendRelayAnswer } from './http-response.js';
 /**
  * Opt-in filter for your own routes: answers a thrown {@link RelayError} with
  * its HTTP status (see `RELAY_ERROR_STATUS`) and `{code, message}`, with
- * `Retry-After` on a 429.
+ * `Retry-After` on a 429, or a 503 that says when to retry.
  */
 @Catch(RelayError)
 export class RelayExceptionFilter implements ExceptionFilter {

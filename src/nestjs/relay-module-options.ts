@@ -1,7 +1,8 @@
 import type { Agent } from 'node:http';
+import type { MeterProvider } from '@opentelemetry/api';
 import type { DataSource } from 'typeorm';
 import type { RelayOptions } from '../core/config/index.js';
-import type { BlindRsaEngine } from '../core/crypto/index.js';
+import type { BlindRsaEngine, KeyPairGenerator } from '../core/crypto/index.js';
 import type { RelayLogger } from '../core/logger.js';
 import type { RelayStorage } from '../core/storage/index.js';
 import type { ResolveSubject } from '../http/subject.js';
@@ -35,6 +36,10 @@ export interface RelayModuleWiring {
   readonly anonymousAgent?: Agent;
   /** Blind RSA engine instance (advanced; default from `blindRsaEngine`). */
   readonly engine?: BlindRsaEngine;
+  /** Where the metrics go; default OpenTelemetry's global meter provider (see the README's "Metrics" section). */
+  readonly meterProvider?: MeterProvider;
+  /** Generates per-relay key pairs (advanced; default worker threads, see `createRelayServices`). */
+  readonly keyPairGenerator?: KeyPairGenerator;
 }
 
 /** Options that shape the module itself and so must be known before any factory runs. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { describeError } from '../core/logger.js';
 import type { RelayServices } from '../core/services/relay-services.js';
+import { loadTerminus } from './load-on-demand.js';
 import { RELAY_SERVICES } from './relay.tokens.js';
 
 /** Status of one health indicator, as `@nestjs/terminus` reports it. */
@@ -91,7 +92,7 @@ export class RelayHealthIndicator {
   private async indicatorService() {
     let terminus: typeof import('@nestjs/terminus');
     try {
-      terminus = await import('@nestjs/terminus');
+      terminus = await loadTerminus();
     } catch (error) {
       throw new Error('RelayHealthIndicator needs @nestjs/terminus: npm install @nestjs/terminus', { cause: error });
     }

@@ -50,6 +50,8 @@ const providers: Provider[] = [
         logger,
         anonymousAgent: moduleOptions?.anonymousAgent,
         engine: moduleOptions?.engine,
+        meterProvider: moduleOptions?.meterProvider,
+        keyPairGenerator: moduleOptions?.keyPairGenerator,
       }),
   },
   {

@@ -1,8 +1,9 @@
 /**
  * The optional peers persona-relay loads only when it needs them: TypeORM
  * when it builds TypeORM storage itself, PGlite when it opens an embedded
- * database. Kept in one module so that the only dynamic imports of storage
- * code are here.
+ * database. The CommonJS build uses `load-on-demand-cjs.cts` instead: there
+ * `import()` would leave the CommonJS module system, which Jest's runtime
+ * refuses without its ESM mode.
  */
 
 /** The TypeORM stores (importing TypeORM). */

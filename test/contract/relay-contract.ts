@@ -71,7 +71,9 @@ export function describeRelayContract(name: string, startApp: StartContractApp, 
         storageKey: randomBytes(32).toString('base64'),
         cookieSecret: randomBytes(32).toString('base64url'),
         issuanceJitterMs: 0,
-        perRelayKeyBits: 2048,
+        // A small key reserve, waited for patiently: the apps generate their keys fast (see fastTestKeyPairs).
+        keyReserve: 2,
+        keyWaitMs: 30_000,
         // A redemption before the widget completed is answered 403 by Persona; don't retry it.
         retry: { forbiddenRetryBudgetMs: 0 },
         // Every request of the suite comes from 127.0.0.1: only the per-subject limit is under test here.

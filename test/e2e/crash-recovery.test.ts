@@ -72,7 +72,9 @@ describe('crash between "request sent" and "response stored"', () => {
       PERSONA_API_URL: emulator.url,
       RELAY_STORAGE_KEY: storageKey,
       RELAY_COOKIE_SECRET: TEST_COOKIE_SECRET,
-      RELAY_PER_RELAY_KEY_BITS: '2048',
+      // Real RSA-3072 generation in the built package's worker threads: one key at a time, waited for patiently.
+      RELAY_KEY_RESERVE: '1',
+      RELAY_KEY_WAIT_MS: '60000',
       RELAY_BLIND_RSA_ENGINE: 'node-crypto',
       RELAY_ISSUANCE_JITTER_MS: '0',
       RELAY_FORBIDDEN_RETRY_BUDGET_MS: '0',

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
 import { createMemoryStorage } from '../../src/core/storage/index.js';
 import { RelayClaim, RelayModule, RequireClaim } from '../../src/nestjs/index.js';
+import { fastTestKeyPairs } from '../support/key-pairs.js';
 
 const API_KEY = 'persona_production_test';
 
@@ -34,7 +35,8 @@ describe('NestJS smoke', () => {
           cookieSecret: 'x'.repeat(32),
           storage: createMemoryStorage(),
           issuanceJitterMs: 0,
-          perRelayKeyBits: 2048,
+          keyPairGenerator: fastTestKeyPairs(),
+          keyWaitMs: 30_000,
         }),
       ],
       controllers: [GatedController],

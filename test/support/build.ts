@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface BuiltPackage {
-  /** The temporary directory; the build is in `<dir>/dist`. */
+  /** The temporary directory; the build is in `<dir>/dist/esm`, where the package has its ES module build. */
   readonly dir: string;
   /** Copies a file into the directory (next to `dist`) and returns its path there. */
   add(source: string, name: string): Promise<string>;
@@ -25,13 +25,15 @@ export interface BuiltPackage {
 export async function buildPackageToTemp(): Promise<BuiltPackage> {
   const dir = await mkdtemp(join(tmpdir(), 'persona-relay-build-'));
   const tsc = join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const { code, output } = await run(process.execPath, [tsc, '-p', join(PROJECT_ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'), '--declaration', 'false', '--sourceMap', 'false']);
+  const { code, output } = await run(process.execPath, [tsc, '-p', join(PROJECT_ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist', 'esm'), '--declaration', 'false', '--sourceMap', 'false']);
   // 0: built; 2: type errors, but every file was emitted (the typecheck reports those, not this test).
-  if ((code !== 0 && code !== 2) || !existsSync(join(dir, 'dist', 'nestjs', 'index.js'))) {
+  if ((code !== 0 && code !== 2) || !existsSync(join(dir, 'dist', 'esm', 'nestjs', 'index.js'))) {
     await rm(dir, { recursive: true, force: true });
     throw new Error(`building the package failed (exit ${code}):\n${output}`);
   }
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'persona-relay-build', private: true, type: 'module' }));
+  // Named and versioned like the package: the build finds its own version by walking up to this file.
+  const { version } = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'persona-relay', version, private: true, type: 'module' }));
   await symlink(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return {
     dir,

@@ -4,12 +4,13 @@
  * PostgreSQL named by RELAY_TEST_POSTGRES_URL (a schema of its own).
  */
 import { randomBytes } from 'node:crypto';
+import type { MeterProvider } from '@opentelemetry/api';
 import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { RelayOptions, ResolvedRelayOptions } from '../../src/core/config/index.js';
 import { resolveRelayOptions } from '../../src/core/config/index.js';
 import { SecretBox } from '../../src/core/crypto/index.js';
-import type { BlindRsaEngine } from '../../src/core/crypto/index.js';
+import type { BlindRsaEngine, KeyPairGenerator } from '../../src/core/crypto/index.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { RelayLogger } from '../../src/core/logger.js';
 import type { RelayServices } from '../../src/core/services/relay-services.js';
@@ -29,6 +30,7 @@ import {
   type StorageInspector,
 } from '../integration/storage/support/storage-inspector.js';
 import { CLAIM_TYPE, PRODUCTION_API_KEY } from './emulator.js';
+import { fastTestKeyPairs } from './key-pairs.js';
 
 export { POSTGRES_URL };
 
@@ -41,8 +43,9 @@ export function newStorageKey(): string {
 export const TEST_COOKIE_SECRET = 'test-cookie-secret-'.padEnd(48, 'x');
 
 /**
- * Options that keep tests short on a 2-core machine: 2048-bit per-relay
- * keys, the native blind RSA engine, no issuance jitter, fast retries, a
+ * Options that keep tests short on a 2-core machine: a small per-relay key
+ * reserve (see {@link fastTestKeyPairs} for the keys themselves) with a long
+ * wait, the native blind RSA engine, no issuance jitter, fast retries, a
  * tiny 403 budget, and background sweeps far apart (tests call them).
  * `overrides` win option by option, inside `retry` and `pool` too.
  */
@@ -53,7 +56,8 @@ export function testOptions<Overrides extends RelayOptions>(apiUrl: string, over
     claimType: CLAIM_TYPE,
     storageKey: newStorageKey(),
     cookieSecret: TEST_COOKIE_SECRET,
-    perRelayKeyBits: 2048,
+    keyReserve: 2,
+    keyWaitMs: 30_000,
     blindRsaEngine: 'node-crypto',
     issuanceJitterMs: 0,
     maintenanceIntervalMs: 3_600_000,
@@ -89,15 +93,20 @@ export function createTestRelay(init: {
   instanceId?: string;
   engine?: BlindRsaEngine;
   logger?: RelayLogger;
+  meterProvider?: MeterProvider;
+  /** Default {@link fastTestKeyPairs}. */
+  keyPairGenerator?: KeyPairGenerator;
 }): TestRelay {
   const options = resolveRelayOptions(testOptions(init.apiUrl, init.options));
   const services = createRelayServices({
     options,
     storage: init.storage,
     logger: init.logger ?? silentLogger,
+    keyPairGenerator: init.keyPairGenerator ?? fastTestKeyPairs(),
     ...(init.clock ? { clock: init.clock } : {}),
     ...(init.instanceId ? { instanceId: init.instanceId } : {}),
     ...(init.engine ? { engine: init.engine } : {}),
+    ...(init.meterProvider ? { meterProvider: init.meterProvider } : {}),
   });
   const secretBox = SecretBox.fromBase64Keys(options.storageKeys!, options.storageKeyId!);
   return {

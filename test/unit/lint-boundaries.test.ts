@@ -42,6 +42,15 @@ describe('layer rule: src/core imports no framework, no TypeORM and nothing outs
     expect(found).toEqual([expect.stringContaining('Layer rule (core)')]);
   });
 
+  it.each(['@opentelemetry/sdk-metrics', '@opentelemetry/exporter-prometheus', '@opentelemetry/api-logs', '@opentelemetry/api/build/src/index.js'])(
+    'reports an import of %s (src/core records through @opentelemetry/api alone)',
+    async (specifier) => {
+      expect(await importing('src/core/observability/example.ts', specifier)).toEqual([
+        expect.stringMatching(/^no-restricted-imports: .*Layer rule \(core\): src\/core records metrics through @opentelemetry\/api only/),
+      ]);
+    },
+  );
+
   it.each([
     ['src/core/errors.ts', '../nestjs/index.js'],
     ['src/core/errors.ts', '../index.js'],
@@ -64,6 +73,7 @@ describe('layer rule: src/core imports no framework, no TypeORM and nothing outs
     ['src/core/crypto/blind-rsa/example.ts', './randomness.js'],
     ['src/core/persona/example.ts', 'axios'],
     ['src/core/persona/example.ts', 'node:http'],
+    ['src/core/observability/example.ts', '@opentelemetry/api'],
     ['src/core/services/example.ts', 'pg-format'],
     ['src/core/services/example.ts', 'expressive'],
   ])('accepts %s importing %s', async (filePath, specifier) => {
@@ -155,6 +165,36 @@ describe('layer rule: src/demo imports only public entry points of the package',
     ['src/demo/page/example.ts', '../../index.js'],
     ['src/demo/page/example.ts', '../settings.js'],
     ['src/demo/page/example.ts', './html.js'],
+  ])('accepts %s importing %s', async (filePath, specifier) => {
+    expect(await importing(filePath, specifier)).toEqual([]);
+  });
+});
+
+describe('layer rule: src/cli works on src/core and src/typeorm without a web framework', () => {
+  it.each(['@nestjs/common', 'express', 'fastify', 'fastify-plugin'])('reports an import of %s', async (specifier) => {
+    expect(await importing('src/cli/example.ts', specifier)).toEqual([
+      expect.stringMatching(/^no-restricted-imports: .*Layer rule \(cli\): src\/cli is framework-free/),
+    ]);
+  });
+
+  it.each([
+    ['src/cli/example.ts', '../nestjs/index.js'],
+    ['src/cli/example.ts', '../http/node.js'],
+    ['src/cli/example.ts', '../emulator/index.js'],
+    ['src/cli/commands/example.ts', '../../demo/settings.js'],
+  ])('reports %s importing %s', async (filePath, specifier) => {
+    expect(await importing(filePath, specifier)).toEqual([
+      expect.stringMatching(/^no-restricted-imports: .*Layer rule \(cli\): src\/cli uses src\/core and src\/typeorm only/),
+    ]);
+  });
+
+  it.each([
+    ['src/cli/example.ts', '../core/config/index.js'],
+    ['src/cli/example.ts', '../typeorm/embedded/data-dir-claims.js'],
+    ['src/cli/commands/example.ts', '../../typeorm/index.js'],
+    ['src/cli/commands/example.ts', '../database.js'],
+    ['src/cli/example.ts', 'typeorm'],
+    ['src/cli/example.ts', 'node:util'],
   ])('accepts %s importing %s', async (filePath, specifier) => {
     expect(await importing(filePath, specifier)).toEqual([]);
   });

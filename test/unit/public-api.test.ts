@@ -12,16 +12,12 @@ import { findUnexportedTypes } from './support/unexported-types.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** `./dist/http/express.d.ts` → `<root>/src/http/express.ts`, for every entry that has types. */
+/** The source file of every entry point (the dual build's `tshy.exports` map each subpath to one). */
 function packageEntryFiles(): string[] {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-    exports: Record<string, string | { types?: string }>;
-  };
-  return Object.values(manifest.exports).flatMap((target) => {
-    const types = typeof target === 'string' ? undefined : target.types;
-    const match = types === undefined ? null : /^\.\/dist\/(.+)\.d\.ts$/.exec(types);
-    return match ? [join(ROOT, 'src', `${match[1]}.ts`)] : [];
-  });
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { tshy: { exports: Record<string, string> } };
+  return Object.values(manifest.tshy.exports)
+    .filter((source) => source.endsWith('.ts'))
+    .map((source) => join(ROOT, source));
 }
 
 function projectCompilerOptions(): ts.CompilerOptions {

@@ -24,7 +24,7 @@ const ENCRYPTION_MODES = ['per-relay', 'static', 'none'] as const;
 const ISSUANCE_MODES = ['at-creation', 'pool'] as const;
 const CHALLENGE_SOURCES = ['auto', 'relay', 'endpoint'] as const;
 const DRY_POOL_POLICIES = ['refuse', 'issue'] as const;
-const PER_RELAY_KEY_BITS = [2048, 3072, 4096] as const;
+const PER_RELAY_KEY_BITS = [3072, 4096] as const;
 const BLIND_RSA_ENGINES = ['blindrsa-ts', 'node-crypto'] as const;
 
 /** Persona environment: passes and relays of one environment only work together. */
@@ -44,8 +44,21 @@ export type ChallengeSource = (typeof CHALLENGE_SOURCES)[number];
  * call right before the user's anonymous redemption, which is the timing link pool mode exists to avoid.
  */
 export type DryPoolPolicy = (typeof DRY_POOL_POLICIES)[number];
-/** Sizes allowed for per-relay encryption keys (Persona accepts 2048–4096 bits). */
+/**
+ * Sizes allowed for per-relay encryption keys. Persona accepts 2048 bits too, but RSA-OAEP-SHA-256 under a
+ * 2048-bit key holds at most 190 bytes, and a claim payload with three methodology entries is about 225.
+ */
 export type PerRelayKeyBits = (typeof PER_RELAY_KEY_BITS)[number];
+
+const ANY_PER_RELAY_KEY_BITS = oneOf(PER_RELAY_KEY_BITS);
+/** {@link PerRelayKeyBits}, with a problem for 2048 that says why it is refused. */
+const perRelayKeyBits: OptionKind<PerRelayKeyBits> = {
+  parse: ANY_PER_RELAY_KEY_BITS.parse,
+  check: (value) =>
+    value === 2048
+      ? 'must be 3072 or 4096: RSA-OAEP-SHA-256 with a 2048-bit key holds at most 190 bytes, too few for a claim payload with three methodology entries (about 225 bytes)'
+      : ANY_PER_RELAY_KEY_BITS.check(value),
+};
 /**
  * Blind RSA engine for issuance: `node-crypto` (native `node:crypto` primitives and BigInt, proven
  * byte-for-byte against the reference and the RFC 9474 vectors on every test run, about 200× faster) or
@@ -111,8 +124,16 @@ export const RELAY_OPTION_TABLE = {
   staticPublicKeyPem: { env: 'RELAY_STATIC_PUBLIC_KEY', kind: pemText },
   /** Unencrypted PEM RSA private key matching `staticPublicKeyPem`; required iff `encryption` is `static`. */
   staticPrivateKeyPem: { env: 'RELAY_STATIC_PRIVATE_KEY', kind: pemText, secret: true },
-  /** Modulus size of per-relay keys (3072 fits three methodology entries). */
-  perRelayKeyBits: { env: 'RELAY_PER_RELAY_KEY_BITS', kind: oneOf(PER_RELAY_KEY_BITS), default: 3072 },
+  /** Modulus size of per-relay keys (3072 fits three methodology entries; 2048 does not). */
+  keyBits: { env: 'RELAY_KEY_BITS', kind: perRelayKeyBits, default: 3072 },
+  /**
+   * Per-relay key pairs kept ready in the database (generated in the background, shared by instances). 100
+   * covers a burst of 100 session creations; refilling it costs about 0.5 s of CPU per key at 3072 bits.
+   * 0 keeps none: every session creation waits for a key to be generated.
+   */
+  keyReserve: { env: 'RELAY_KEY_RESERVE', kind: integerBetween(0, 100_000), default: 100 },
+  /** How long a session creation waits for a key pair when the reserve is empty, before answering `RELAY_BUSY` (503). */
+  keyWaitMs: { env: 'RELAY_KEY_WAIT_MS', kind: integerBetween(0, 600_000), default: 2_000 },
   /** Blind RSA engine used for issuance. */
   blindRsaEngine: { env: 'RELAY_BLIND_RSA_ENGINE', kind: oneOf(BLIND_RSA_ENGINES), default: 'node-crypto' },
   /** Issuance mode. */

@@ -1,6 +1,6 @@
 /**
  * The crypto layer: blind RSA engines for Privacy Pass issuance, the secret
- * box for values at rest, and per-relay payload key generation.
+ * box for values at rest, and per-relay payload key generation in worker threads.
  */
 export {
   BlindingState,
@@ -22,5 +22,5 @@ export type {
 } from './blind-rsa/index.js';
 export { SecretBox } from './secret-box.js';
 export type { SecretBoxOptions } from './secret-box.js';
-export { EncryptionKeySupply } from './encryption-keys.js';
-export type { EncryptionKeyBits, EncryptionKeyPair, EncryptionKeySupplyOptions } from './encryption-keys.js';
+export { WorkerKeyPairGenerator } from './key-pair-generator.js';
+export type { EncryptionKeyPair, GeneratedKeyPair, KeyPairGenerator } from './key-pair-generator.js';

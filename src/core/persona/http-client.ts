@@ -4,7 +4,7 @@
  * retries, error bodies) stays in the client, so a test can put a fake transport behind a
  * real {@link PersonaApi} and the default one can be swapped without touching the client.
  */
-import { RelayError, RelayErrorCode } from '../errors.js';
+import { RelayError, RelayErrorCode, brandForEveryCopy } from '../errors.js';
 import type { PersonaOperation } from './persona-error.js';
 import { protocolError } from './response-body.js';
 
@@ -73,6 +73,10 @@ const REASON_PATTERN = /^[A-Z][A-Z0-9_]{0,40}$/;
  * error code such as `ECONNRESET`, or {@link RESPONSE_TOO_LARGE}), never a message.
  */
 export class PersonaTransportError extends Error {
+  static {
+    brandForEveryCopy(this, 'PersonaTransportError');
+  }
+
   override readonly name = 'PersonaTransportError';
   readonly reason: string;
 

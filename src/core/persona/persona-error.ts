@@ -2,7 +2,7 @@
  * The error Persona's HTTP answers turn into, and the classification of failed calls by
  * what they say about the request (may Persona have processed it?).
  */
-import { RelayError, RelayErrorCode, isRelayError } from '../errors.js';
+import { RelayError, RelayErrorCode, brandForEveryCopy, isRelayError } from '../errors.js';
 
 /**
  * The calls the client makes to Persona. Used in messages instead of URLs, because the
@@ -40,6 +40,10 @@ const MESSAGE_TITLE_MAX_CHARS = 120;
  * URL: `Persona create-privacy-pass failed: 401 Unauthorized (invalid_api_key) [req_…]`.
  */
 export class PersonaApiError extends RelayError {
+  static {
+    brandForEveryCopy(this, 'PersonaApiError');
+  }
+
   override readonly name: string = 'PersonaApiError';
   /** HTTP status Persona answered with. */
   readonly status: number;

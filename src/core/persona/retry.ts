@@ -72,10 +72,17 @@ export interface AttemptEvent {
   readonly outcome: AttemptOutcome;
   /** The failure's code, when the attempt failed. */
   readonly errorCode?: RelayErrorCodeValue;
+  /**
+   * Why no usable answer came, when the attempt failed without one: a short upper-case code such as
+   * `TIMEOUT` or `ECONNRESET`, never a message.
+   */
+  readonly reason?: string;
   /** What the failure says about the request, when the attempt failed. */
   readonly failure?: PersonaFailureKind;
   /** Wait before the next attempt, for `retry`. */
   readonly delayMs?: number;
+  /** How long the attempt took, from sending the request to its outcome (the wait before a retry excluded). */
+  readonly durationMs: number;
 }
 
 /**
@@ -172,24 +179,31 @@ export async function runWithRetries<T>(
       if (signal?.aborted) throw abortedError(operation, attemptNumber - 1, lastFailure);
     }
     let failure: unknown;
+    // Measured on the monotonic clock, not `environment.now`: a duration decides nothing, and the
+    // services' (possibly fake) wall clock would distort it.
+    const sentAt = performance.now();
     try {
       const result = await runAttempt(operation, attempt, policy.requestTimeoutMs, signal, () =>
         abortedError(operation, attemptNumber, lastFailure),
       );
-      report({ operation, attempt: attemptNumber, status: result.status, outcome: 'success' });
+      const durationMs = performance.now() - sentAt;
+      report({ operation, attempt: attemptNumber, status: result.status, outcome: 'success', durationMs });
       return result.value;
     } catch (error) {
       failure = error;
     }
 
+    const durationMs = performance.now() - sentAt;
     const kind = classifyPersonaFailure(failure, operation);
-    const status = failure instanceof RelayError ? failure.context.status : undefined;
+    const { status, reason } = failure instanceof RelayError ? failure.context : {};
     const failureFields = {
       operation,
       attempt: attemptNumber,
       ...(typeof status === 'number' ? { status } : {}),
       ...(failure instanceof RelayError ? { errorCode: failure.code } : {}),
+      ...(typeof reason === 'string' ? { reason } : {}),
       failure: kind,
+      durationMs,
     };
     if (isRelayError(failure, RelayErrorCode.ABORTED)) {
       report({ ...failureFields, outcome: 'aborted' });

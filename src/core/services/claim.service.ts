@@ -5,6 +5,7 @@ import type { SecretBox } from '../crypto/index.js';
 import { RelayError, RelayErrorCode } from '../errors.js';
 import type { RelayLogger } from '../logger.js';
 import { describeError } from '../logger.js';
+import type { RelayMetrics } from '../observability/metrics.js';
 import type { GeneratedClaim, PersonaApi } from '../persona/index.js';
 import { readClaimPayload } from '../protocol/index.js';
 import type {
@@ -55,6 +56,7 @@ export interface ClaimServiceDeps {
   readonly instanceId: string;
   /** The services' shutdown signal: aborting it stops every redemption's requests and waits. */
   readonly shutdown: AbortSignal;
+  readonly metrics: Pick<RelayMetrics, 'recordRedemption'>;
 }
 
 /** How many passes one redemption may try when Persona rejects a pass (401). */
@@ -66,6 +68,8 @@ const WAIT_POLL_MS = 100;
 interface Redemption {
   readonly record: RedemptionRecord;
   readonly pass: PassRecord;
+  /** Begun just now with its first attempt counted and the lease held: that attempt needs no lease taking. */
+  readonly firstAttemptCounted?: boolean;
 }
 
 /** What driving a redemption led to, when it did not produce a claim. */
@@ -133,8 +137,10 @@ export class ClaimService {
    */
   async redeem(subject: string, sessionId: string, options: { signal?: AbortSignal } = {}): Promise<RedeemedClaim> {
     const session = await this.deps.sessions.getOwned(subject, sessionId);
-    for (;;) {
-      const stored = await this.deps.storage.claims.getBySession(session.id);
+    // Only a claimed session can have a stored claim: an open one goes straight to the redemption,
+    // which finds a claim stored meanwhile through the session's SUCCEEDED record.
+    for (let mayHaveClaim = session.state === 'claimed'; ; mayHaveClaim = true) {
+      const stored = mayHaveClaim ? await this.deps.storage.claims.getBySession(session.id) : null;
       if (stored) return toClaimResult(stored);
       const running = this.flights.get(session.id);
       if (running?.kind === 'redeem') return (await running.done)!;
@@ -260,8 +266,9 @@ export class ClaimService {
         leaseOwner: owner,
         leaseExpiresAt: leaseEnd(now, options),
         now,
+        countsFirstAttempt: true,
       });
-      if (begun.kind === 'started') return { record: begun.record, pass: begun.pass };
+      if (begun.kind === 'started') return { record: begun.record, pass: begun.pass, firstAttemptCounted: true };
 
       if (begun.kind === 'no-pass') {
         if (issuedOnDemand) {
@@ -318,7 +325,8 @@ export class ClaimService {
     const { storage, secretBox, clock, api } = this.deps;
     const { record, pass } = redemption;
     // A resumed record had requests whose outcome was never stored: any of them may have been processed.
-    let earlierAttemptMayHaveBeenProcessed = record.attempts > 0;
+    const firstAttemptCounted = redemption.firstAttemptCounted === true;
+    let earlierAttemptMayHaveBeenProcessed = !firstAttemptCounted && record.attempts > 0;
     let response: GeneratedClaim;
     try {
       const input = {
@@ -330,7 +338,10 @@ export class ClaimService {
       response = await api.generateClaim(input, {
         idempotencyKey: record.key,
         signal,
-        beforeAttempt: () => startAttempt(this.deps, session, record, owner),
+        // `begin` counted a fresh record's first attempt and took the lease for it; any other attempt takes or renews it.
+        beforeAttempt: async (attempt) => {
+          if (attempt > 1 || !firstAttemptCounted) await startAttempt(this.deps, session, record, owner);
+        },
         onAttempt: (event) => {
           if (event.failure === 'ambiguous') earlierAttemptMayHaveBeenProcessed = true;
         },
@@ -358,6 +369,7 @@ export class ClaimService {
       claim,
       now,
     });
+    if (committed) this.deps.metrics.recordRedemption(session, response.tokenConsumed ? 'succeeded' : 'refunded');
     if (!committed) {
       // Someone finished the record first: another instance that resumed it after our lease ran out
       // (it stored the same idempotent answer), or the replay window closed under us.
@@ -392,6 +404,7 @@ export class ClaimService {
       // The request may have been processed: keep the record PENDING with its key and pass, and give
       // the lease up so the next call (here or in another instance) resumes it at once.
       await storage.redemptions.releaseLease(record.key, owner);
+      this.deps.metrics.recordRedemption(session, 'pending');
       throw error;
     }
     if (verdict.kind === 'final' && earlierAttemptMayHaveBeenProcessed) {
@@ -399,6 +412,7 @@ export class ClaimService {
       // 403/404/422 proves neither. Keep the record PENDING: the next call retries the same key, and
       // Persona replays the stored answer if there is one, so no pass is released that might be spent.
       await storage.redemptions.releaseLease(record.key, owner);
+      this.deps.metrics.recordRedemption(session, 'pending');
       throw verdict.error;
     }
     await storage.redemptions.fail({
@@ -408,6 +422,7 @@ export class ClaimService {
       ...(verdict.sessionState ? { sessionState: verdict.sessionState } : {}),
       now: clock(),
     });
+    this.deps.metrics.recordRedemption(session, verdict.kind === 'pass-rejected' ? 'pass_rejected' : 'failed_final');
     if (verdict.kind === 'pass-rejected') {
       this.deps.logger.warn('Persona rejected a Privacy Pass', { sessionId: session.id, failure: verdict.failure });
       return 'pass-rejected';

@@ -7,6 +7,7 @@ import type { SecretBox } from '../crypto/index.js';
 import { isRelayError, RelayError, RelayErrorCode } from '../errors.js';
 import type { RelayLogger } from '../logger.js';
 import { describeError } from '../logger.js';
+import type { RelayMetrics } from '../observability/metrics.js';
 import type { PersonaApi } from '../persona/index.js';
 import {
   buildTokenInput,
@@ -70,6 +71,7 @@ export interface PrivacyPassServiceDeps {
   readonly clock: () => Date;
   /** Uniform random number in [0, 1): draws the signing delay of background issuance. */
   readonly random: () => number;
+  readonly metrics: Pick<RelayMetrics, 'recordPassBought'>;
 }
 
 /** See {@link PrivacyPassService}'s `inFlight`. */
@@ -126,6 +128,7 @@ export class PrivacyPassService {
       { blindedToken: encodeBase64url(blinding.blindedMessage), keyId: material.tokenKeyId },
       { idempotencyKey: randomUUID(), signal: request.signal },
     );
+    this.deps.metrics.recordPassBought(request);
     const blindSignature = decodeBase64url(blindSig, 'blind-sig');
     if (blindSignature.length !== tokenKey.modulusBytes) {
       throw new RelayError(RelayErrorCode.INVALID_BLIND_SIGNATURE, 'Persona returned a blind signature of the wrong length', {

@@ -1,6 +1,7 @@
 import type { ResolvedRelayOptions } from '../config/index.js';
 import { RelayError, RelayErrorCode } from '../errors.js';
 import type { RelayLogger } from '../logger.js';
+import type { RelayMetrics } from '../observability/metrics.js';
 import type { RedemptionRecord, RelaySessionRecord, RelayStorage } from '../storage/index.js';
 
 /**
@@ -22,6 +23,7 @@ export interface AttemptDeps {
   readonly options: ResolvedRelayOptions;
   readonly logger: RelayLogger;
   readonly clock: () => Date;
+  readonly metrics: Pick<RelayMetrics, 'recordRedemption'>;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function startAttempt(
     // A live lease of someone else's means they are mid-request: their outcome decides.
     if (current && current.leaseOwner !== owner && !leaseIsFree(current, now)) throw new LeaseLost();
     await storage.redemptions.markUnknown(record.key, 'replay window closed before an answer was stored', now);
+    deps.metrics.recordRedemption(session, 'unknown');
     deps.logger.error('redemption outcome unknown: replay window closed', {
       idempotencyKey: record.key,
       sessionId: session.id,

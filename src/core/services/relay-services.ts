@@ -1,14 +1,17 @@
 import type { Agent } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { MeterProvider } from '@opentelemetry/api';
 import type { ResolvedRelayOptions } from '../config/index.js';
-import type { BlindRsaEngine } from '../crypto/index.js';
-import { createBlindRsaEngine, EncryptionKeySupply, SecretBox } from '../crypto/index.js';
+import type { BlindRsaEngine, KeyPairGenerator } from '../crypto/index.js';
+import { createBlindRsaEngine, SecretBox } from '../crypto/index.js';
 import type { RelayLogger } from '../logger.js';
 import { createConsoleLogger, describeError } from '../logger.js';
+import { RelayMetrics } from '../observability/metrics.js';
 import { PersonaApi, logAttemptsTo } from '../persona/index.js';
 import type { RelayStorage } from '../storage/index.js';
 import { BackgroundTasks } from './background-tasks.js';
 import { ClaimService } from './claim.service.js';
+import { KeyReserve } from './key-reserve.js';
 import { PrivacyPassService } from './privacy-pass.service.js';
 import { RELAY_SESSION_TTL_MS, SessionService } from './session.service.js';
 import { TokenPool } from './token-pool.js';
@@ -29,10 +32,20 @@ export interface RelayServicesInit {
   readonly random?: () => number;
   /** Blind RSA engine; default from `options.blindRsaEngine`. Closed with the services. */
   readonly engine?: BlindRsaEngine;
+  /**
+   * Generates the per-relay key pairs of the key reserve (`per-relay` encryption); default worker threads
+   * (`WorkerKeyPairGenerator`). Closed with the services.
+   */
+  readonly keyPairGenerator?: KeyPairGenerator;
   /** Agent for anonymous calls to Persona (for example a proxy agent), so Persona sees another IP than the identified calls'. */
   readonly anonymousAgent?: Agent;
   /** Identifies this process in redemption leases; default a random UUID. */
   readonly instanceId?: string;
+  /**
+   * Where the metrics go (see the README's "Metrics" section). Default: OpenTelemetry's global meter
+   * provider, which records nothing until the app installs an SDK.
+   */
+  readonly meterProvider?: MeterProvider;
 }
 
 /** The core services, wired and ready; framework adapters expose these. */
@@ -43,7 +56,10 @@ export interface RelayServices {
   readonly passes: PrivacyPassService;
   readonly claims: ClaimService;
   readonly pool: TokenPool;
-  /** Starts background work: pool refills (pool mode), expiry sweeps, resuming stale redemptions. */
+  /**
+   * Starts background work: pool refills (pool mode), key reserve refills (per-relay encryption), expiry
+   * sweeps, resuming stale redemptions.
+   */
   start(): Promise<void>;
   /** Waits until every background task started so far has settled (tests, graceful shutdown). */
   drain(): Promise<void>;
@@ -65,6 +81,8 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
   const random = init.random ?? secureRandom;
   const secretBox = SecretBox.fromBase64Keys(options.storageKeys, options.storageKeyId);
   const engine = init.engine ?? createBlindRsaEngine(options.blindRsaEngine);
+  const metrics = new RelayMetrics(init.meterProvider);
+  const logAttempt = logAttemptsTo(logger);
   const api = new PersonaApi({
     baseUrl: options.apiUrl,
     apiKey: options.apiKey,
@@ -76,15 +94,30 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
     // so the redemption path reads neither Date.now nor Math.random.
     now: () => clock().getTime(),
     random,
-    onAttempt: logAttemptsTo(logger),
+    onAttempt: (event) => {
+      metrics.recordPersonaAttempt(event);
+      logAttempt(event);
+    },
   });
-  const keySupply =
-    options.encryption === 'per-relay' ? new EncryptionKeySupply({ modulusBits: options.perRelayKeyBits }) : undefined;
   // One signal ends every background loop and wait; `close()` aborts it before awaiting them.
   const shutdown = new AbortController();
+  const keyReserve =
+    options.encryption === 'per-relay'
+      ? new KeyReserve({
+          store: storage.keyReserve,
+          secretBox,
+          logger,
+          clock,
+          shutdown: shutdown.signal,
+          target: options.keyReserve,
+          modulusBits: options.keyBits,
+          waitMs: options.keyWaitMs,
+          ...(init.keyPairGenerator ? { generator: init.keyPairGenerator } : {}),
+        })
+      : undefined;
   const tasks = new BackgroundTasks(logger, shutdown.signal);
-  const passes = new PrivacyPassService({ options, storage, api, engine, secretBox, tasks, logger, clock, random });
-  const sessions = new SessionService({ options, storage, api, secretBox, passes, logger, clock, keySupply });
+  const passes = new PrivacyPassService({ options, storage, api, engine, secretBox, tasks, logger, clock, random, metrics });
+  const sessions = new SessionService({ options, storage, api, secretBox, passes, logger, clock, keyReserve, metrics });
   const claims = new ClaimService({
     options,
     storage,
@@ -96,8 +129,12 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
     clock,
     instanceId: init.instanceId ?? randomUUID(),
     shutdown: shutdown.signal,
+    metrics,
   });
-  const pool = new TokenPool({ options, storage, passes, logger, clock, random, shutdown: shutdown.signal });
+  const pool = new TokenPool({ options, storage, passes, logger, clock, random, shutdown: shutdown.signal, metrics });
+  metrics.observeAvailablePasses(options.environment, options.allowedClaimTypes, (claimType) => pool.depth(claimType));
+  // The reserve in storage, which every instance on the database shares.
+  if (keyReserve) metrics.observeKeyReserve(() => storage.keyReserve.count(options.keyBits));
 
   const sweep = async () => {
     try {
@@ -105,6 +142,11 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
       // Passes bound to sessions that are done (claimed elsewhere, expired, abandoned) go back to everyone.
       const released = await storage.passes.unbindFinished(new Date(clock().getTime() - RELAY_SESSION_TTL_MS));
       if (released > 0) logger.debug('passes of finished sessions released for reuse', { count: released });
+      // Past its expiry plus the replay window a relay has no redemption left to finish (storage keeps the key of a PENDING one).
+      const forgotten = await storage.sessions.forgetKeys(new Date(clock().getTime() - options.redemption.replayWindowMs));
+      if (forgotten > 0) logger.debug('payload keys of finished relays deleted', { count: forgotten });
+      // Other instances sharing the reserve may have drained it.
+      keyReserve?.replenish();
       await claims.resumeStale();
     } catch (error) {
       logger.warn('maintenance sweep failed', describeError(error));
@@ -123,14 +165,16 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
       await sweep();
       tasks.every('maintenance sweep', options.maintenanceIntervalMs, sweep);
       if (options.issuance === 'pool') pool.start();
+      keyReserve?.replenish();
     },
     drain: () => tasks.drain(),
     async close() {
+      metrics.close();
       shutdown.abort();
       await claims.whenStopped();
       await pool.whenStopped();
       await tasks.drain();
-      keySupply?.close();
+      await keyReserve?.close();
       await engine.close();
       api.close();
     },

@@ -9,4 +9,5 @@ export const sealedField = {
   privateKey: (sessionId: string) => `persona_relay_relay_secret/${sessionId}/private_key`,
   passToken: (passId: string) => `persona_relay_pre_issued_token/${passId}/token`,
   response: (idempotencyKey: string) => `persona_relay_idempotency_record/${idempotencyKey}/response`,
+  reservedPrivateKey: (reservedKeyPairId: string) => `persona_relay_key_reserve/${reservedKeyPairId}/private_key`,
 } as const;

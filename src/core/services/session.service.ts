@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { ResolvedRelayOptions } from '../config/index.js';
-import type { EncryptionKeySupply, SecretBox } from '../crypto/index.js';
+import type { EncryptionKeyPair, SecretBox } from '../crypto/index.js';
 import { RelayError, RelayErrorCode } from '../errors.js';
 import { describeError, type RelayLogger } from '../logger.js';
+import type { RelayMetrics } from '../observability/metrics.js';
 import type { PersonaApi } from '../persona/index.js';
 import type { RelaySessionRecord, RelayStorage, SessionLimitScope } from '../storage/index.js';
+import type { KeyReserve } from './key-reserve.js';
 import type { PrivacyPassService } from './privacy-pass.service.js';
 import { sealedField } from './sealing.js';
 
@@ -52,8 +54,9 @@ export interface SessionServiceDeps {
   readonly passes: PrivacyPassService;
   readonly logger: RelayLogger;
   readonly clock: () => Date;
-  /** Supplies per-relay key pairs (`per-relay` mode); absent in `static` and `none` modes. */
-  readonly keySupply?: EncryptionKeySupply;
+  /** Hands out per-relay key pairs (`per-relay` mode); absent in `static` and `none` modes. */
+  readonly keyReserve?: KeyReserve;
+  readonly metrics: Pick<RelayMetrics, 'recordRateLimited'>;
 }
 
 /**
@@ -74,7 +77,8 @@ export class SessionService {
    * Creates a relay for `subject` (rate limited: every session costs one billed pass). `client` identifies
    * the requester's address for the per-client limit (the HTTP layer passes its IPv4 address or IPv6 /64);
    * without one, only the per-subject and global limits apply. Over a limit: `RATE_LIMITED` with
-   * `context.scope` and `context.retryAfterSeconds`.
+   * `context.scope` and `context.retryAfterSeconds`. With `per-relay` encryption and no key pair ready within
+   * `keyWaitMs`: `RELAY_BUSY` with `context.retryAfterSeconds`.
    */
   async create(
     subject: string,
@@ -102,7 +106,7 @@ export class SessionService {
 
   private async createRelaySession(id: string, subject: string, type: string, signal?: AbortSignal): Promise<CreatedSession> {
     const { options: config, storage, api, secretBox, clock } = this.deps;
-    const keyPair = await this.nextKeyPair();
+    const keyPair = await this.nextKeyPair(signal);
     const relay = await api.createRelay(
       { claimType: type, encryptionKeyPem: keyPair?.publicKeyPem ?? null, sandbox: config.environment === 'sandbox' },
       { signal },
@@ -149,7 +153,8 @@ export class SessionService {
   /** Public view of one of `subject`'s sessions. */
   async get(subject: string, sessionId: string): Promise<SessionView> {
     const session = await this.getOwned(subject, sessionId);
-    const claim = await this.deps.storage.claims.getBySession(session.id);
+    // Only a claimed session can have a stored claim.
+    const claim = session.state === 'claimed' ? await this.deps.storage.claims.getBySession(session.id) : null;
     const expired = session.state === 'expired' || (session.state === 'open' && this.deps.clock() >= session.expiresAt);
     return {
       sessionId: session.id,
@@ -189,22 +194,23 @@ export class SessionService {
       },
     });
     if (decision.kind === 'taken') return;
+    this.deps.metrics.recordRateLimited(decision.scope);
     const retryAfterSeconds = Math.max(1, Math.ceil((decision.freesAt.getTime() - now.getTime()) / 1000));
     throw new RelayError(RelayErrorCode.RATE_LIMITED, RATE_LIMITED_MESSAGE[decision.scope], {
       context: { scope: decision.scope, retryAfterSeconds },
     });
   }
 
-  private async nextKeyPair(): Promise<{ publicKeyPem: string; privateKeyPem: string } | null> {
-    const { options, keySupply } = this.deps;
+  private async nextKeyPair(signal?: AbortSignal): Promise<EncryptionKeyPair | null> {
+    const { options, keyReserve } = this.deps;
     switch (options.encryption) {
       case 'none':
         return null;
       case 'static':
         return { publicKeyPem: options.staticPublicKeyPem!, privateKeyPem: options.staticPrivateKeyPem! };
       case 'per-relay':
-        if (!keySupply) throw new TypeError('per-relay encryption needs an EncryptionKeySupply');
-        return keySupply.take();
+        if (!keyReserve) throw new TypeError('per-relay encryption needs a KeyReserve');
+        return keyReserve.take(signal);
     }
   }
 }

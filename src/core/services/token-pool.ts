@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RelayEnvironment, ResolvedRelayOptions } from '../config/index.js';
 import type { RelayLogger } from '../logger.js';
 import { describeError } from '../logger.js';
+import type { RelayMetrics } from '../observability/metrics.js';
 import type { RelayStorage } from '../storage/index.js';
 import type { PrivacyPassService } from './privacy-pass.service.js';
 
@@ -16,6 +17,7 @@ export interface TokenPoolDeps {
   readonly random: () => number;
   /** Aborted on shutdown: ends the refill loop and cuts short the waits of a round in progress. */
   readonly shutdown: AbortSignal;
+  readonly metrics: Pick<RelayMetrics, 'recordPassesExpired'>;
 }
 
 /** Outcome of one refill round. */
@@ -69,6 +71,7 @@ export class TokenPool {
     const { storage, options, clock } = this.deps;
     const expired = await storage.passes.expireUnusable(new Date(clock().getTime() + options.tokenExpiryMarginMs));
     if (expired > 0) this.deps.logger.log('privacy passes expired unused', { count: expired });
+    this.deps.metrics.recordPassesExpired(expired);
     return expired;
   }
 

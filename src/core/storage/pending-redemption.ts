@@ -10,7 +10,7 @@ export function newPendingRedemption(input: BeginRedemptionInput, passId: string
     sessionId: input.sessionId,
     passId,
     state: 'PENDING',
-    attempts: 0, // no attempt has started yet: acquireLease counts each one
+    attempts: initialAttempts(input),
     leaseOwner: input.leaseOwner,
     leaseExpiresAt: input.leaseExpiresAt,
     responseSealed: null,
@@ -18,4 +18,9 @@ export function newPendingRedemption(input: BeginRedemptionInput, passId: string
     createdAt: input.now,
     updatedAt: input.now,
   };
+}
+
+/** Attempts a new record starts with: the first one if the caller counts it now; acquireLease counts every later one. */
+export function initialAttempts(input: BeginRedemptionInput): number {
+  return input.countsFirstAttempt === true ? 1 : 0;
 }

@@ -28,7 +28,10 @@ export interface RelaySessionRecord {
   readonly relayTokenSealed: string;
   /** Persona's relay secret, sealed. */
   readonly relaySecretSealed: string;
-  /** PKCS#8 PEM of the payload decryption key, sealed; `null` for plaintext relays. */
+  /**
+   * PKCS#8 PEM of the payload decryption key, sealed; `null` for plaintext
+   * relays, and deleted (`null`) once the relay's claim has been read.
+   */
   readonly privateKeySealed: string | null;
   readonly state: SessionState;
   readonly createdAt: Date;
@@ -100,6 +103,42 @@ export interface VerifiedClaimRecord {
 export interface SessionStore {
   insert(session: RelaySessionRecord): Promise<void>;
   get(id: string): Promise<RelaySessionRecord | null>;
+  /**
+   * Deletes the payload keys of relays that are over: sets `privateKeySealed`
+   * to `null` on sessions with `expiresAt < expiredBefore` that have no
+   * PENDING redemption (a PENDING one may still need the key to read the
+   * payload Persona returns). Returns how many keys were deleted.
+   */
+  forgetKeys(expiredBefore: Date): Promise<number>;
+}
+
+/** A per-relay RSA key pair generated ahead of time, waiting in the key reserve. */
+export interface ReservedKeyPairRecord {
+  /** UUIDv4; the sealed private key is bound to it. */
+  readonly id: string;
+  /** SPKI PEM, sent to Persona as the relay's `encryption-key-pem`. */
+  readonly publicKeyPem: string;
+  /** PKCS#8 PEM of the private key, sealed. */
+  readonly privateKeySealed: string;
+  readonly modulusBits: number;
+  readonly createdAt: Date;
+}
+
+/**
+ * Key pairs for per-relay payload encryption, generated ahead and shared by
+ * every instance on the database, so that a restart keeps a warm reserve.
+ */
+export interface KeyReserveStore {
+  add(records: readonly ReservedKeyPairRecord[]): Promise<void>;
+  /**
+   * Removes the oldest key pair of this size and returns it, in ONE atomic
+   * statement (`DELETE … RETURNING` on a `SKIP LOCKED` pick): each key pair
+   * is handed out once, whatever the number of instances taking at the same
+   * time. `null` when none is left.
+   */
+  take(modulusBits: number): Promise<ReservedKeyPairRecord | null>;
+  /** Key pairs of this size in the reserve. */
+  count(modulusBits: number): Promise<number>;
 }
 
 /** The limit a session creation would exceed: per subject, per client address, or in total. */
@@ -205,6 +244,13 @@ export interface BeginRedemptionInput {
   readonly leaseOwner: string;
   readonly leaseExpiresAt: Date;
   readonly now: Date;
+  /**
+   * True when the caller sends its first request to Persona right after a
+   * `started` answer: the new record then counts that attempt (`attempts`
+   * 1, as {@link RedemptionStore.acquireLease} would have), so no lease
+   * needs taking before it. Default false: `attempts` 0.
+   */
+  readonly countsFirstAttempt?: boolean;
 }
 
 /** What happens to the reserved pass when a redemption ends. */
@@ -219,12 +265,13 @@ export type PassOutcome =
 /** Crash-safe redemption records: one live redemption per session, committed before Persona is called. */
 export interface RedemptionStore {
   /**
-   * In ONE transaction: if the session has a PENDING or SUCCEEDED redemption,
+   * In ONE atomic step: if the session has a PENDING or SUCCEEDED redemption,
    * return it; otherwise reserve one AVAILABLE pass (preferring one bound to
    * this session, then unbound ones, earliest expiry first; `UPDATE … RETURNING`
    * / `SKIP LOCKED`, never read-then-write) and insert a PENDING record holding
    * the lease. At most one PENDING record per session may exist, even when
-   * instances race.
+   * instances race; a racer of the same session gets the winner's record,
+   * never a `no-pass` caused by the pass the winner is reserving.
    */
   begin(input: BeginRedemptionInput): Promise<BeginRedemptionResult>;
   get(key: string): Promise<RedemptionRecord | null>;
@@ -240,10 +287,12 @@ export interface RedemptionStore {
   /** Gives the lease up early (after an ambiguous outcome), so any instance may resume at once. */
   releaseLease(key: string, owner: string): Promise<void>;
   /**
-   * In ONE transaction, only if the record is still PENDING: store the sealed
+   * In ONE atomic step, only if the record is still PENDING: store the sealed
    * response, set SUCCEEDED, apply the pass outcome, mark the session claimed
    * and insert the verified claim (when it could be read; `null` keeps the
-   * response for a later read after a decryption or validation failure).
+   * response, and the session's private key, for a later read after a
+   * decryption or validation failure). A read claim finishes the relay, so
+   * the session's private key is deleted with it.
    * Returns false if the record was not PENDING (someone else finished it).
    */
   succeed(input: {
@@ -254,7 +303,7 @@ export interface RedemptionStore {
     readonly now: Date;
   }): Promise<boolean>;
   /**
-   * In ONE transaction, only if PENDING: set FAILED_FINAL with a secret-free
+   * In ONE atomic step, only if PENDING: set FAILED_FINAL with a secret-free
    * reason and apply the pass outcome; optionally set the session state.
    */
   fail(input: {
@@ -283,9 +332,10 @@ export interface ClaimStore {
    */
   findPassed(subject: string, claimType: string): Promise<VerifiedClaimRecord | null>;
   /**
-   * Stores (or replaces) the claim of `claim.sessionId`. Used when a stored
-   * Persona response that could not be read at redemption time (for example
-   * a decryption failure) is read successfully later.
+   * Stores (or replaces) the claim of `claim.sessionId`, marks the session
+   * claimed and deletes its private key, in one atomic step. Used when a
+   * stored Persona response that could not be read at redemption time (for
+   * example a decryption failure) is read successfully later.
    */
   record(claim: VerifiedClaimRecord): Promise<void>;
 }
@@ -297,6 +347,7 @@ export interface RelayStorage {
   readonly passes: PassStore;
   readonly redemptions: RedemptionStore;
   readonly claims: ClaimStore;
+  readonly keyReserve: KeyReserveStore;
   /** Resolves if the database answers (health checks). */
   ping(): Promise<void>;
   /** Releases connections the storage opened itself. */

@@ -4,12 +4,42 @@ import { join, resolve } from 'node:path';
 /** The file in a PGlite data directory that names the process using it. */
 export const DATA_DIR_LOCK_FILE = '.persona-relay.lock';
 
-/** The on-disk PGlite data directories this process holds the lock of. */
-const heldDataDirs = new Set<string>();
+/**
+ * The on-disk PGlite data directories this process holds the lock of. Kept on
+ * `globalThis` under a registered symbol so that the ES module and CommonJS
+ * copies of this package in one process share it: otherwise each copy would
+ * take the other's lock (it names this process) for a stale one.
+ */
+const heldDataDirs: Set<string> = ((globalThis as Record<symbol, Set<string> | undefined>)[
+  Symbol.for('persona-relay.heldDataDirs')
+] ??= new Set<string>());
 
-/** True for the data dirs PGlite keeps in memory (nothing on disk to share). */
-function isInMemory(dataDir: string): boolean {
-  return dataDir === '' || dataDir.startsWith('memory://');
+/**
+ * The absolute directory of an on-disk PGlite data dir (a `file://` prefix
+ * dropped), or undefined for one PGlite keeps in memory (nothing on disk to share).
+ */
+export function embeddedDataDirPath(dataDir: string): string | undefined {
+  if (dataDir === '' || dataDir.startsWith('memory://')) return undefined;
+  return resolve(dataDir.startsWith('file://') ? dataDir.slice('file://'.length) : dataDir);
+}
+
+/** Thrown when the data directory is locked by another holder: a running app, usually. */
+export class EmbeddedDataDirInUseError extends Error {
+  override readonly name = 'EmbeddedDataDirInUseError';
+
+  constructor(
+    /** The absolute data directory. */
+    readonly dir: string,
+    /** The process holding it (this one included), when its lock file names one. */
+    readonly holderPid: number | undefined,
+  ) {
+    const who = holderPid === process.pid ? 'this process' : `process ${holderPid ?? '(unknown)'}`;
+    super(
+      `The embedded database in ${dir} is already open in ${who}: PGlite serves one process at a time. ` +
+        'Stop the other one, give this one its own RELAY_DATA_DIR, or set DATABASE_URL to share a PostgreSQL database ' +
+        `between instances. If no process uses the directory any more, delete ${join(dir, DATA_DIR_LOCK_FILE)}.`,
+    );
+  }
 }
 
 /** Whether a process with this id runs (on this machine); `EPERM` means it does, under another user. */
@@ -43,15 +73,6 @@ function isLockHeld(holder: number | undefined, dir: string): boolean {
   return isRunning(holder);
 }
 
-function alreadyOpenError(dir: string, lockPath: string, holder: number | undefined): Error {
-  const who = holder === process.pid ? 'this process' : `process ${holder ?? '(unknown)'}`;
-  return new Error(
-    `The embedded database in ${dir} is already open in ${who}: PGlite serves one process at a time. ` +
-      'Stop the other one, give this one its own RELAY_DATA_DIR, or set DATABASE_URL to share a PostgreSQL database ' +
-      `between instances. If no process uses the directory any more, delete ${lockPath}.`,
-  );
-}
-
 /** Creates the lock file naming this process; false if one exists already. */
 function createLockFile(lockPath: string): boolean {
   try {
@@ -73,16 +94,16 @@ function createLockFile(lockPath: string): boolean {
  * same directory).
  */
 export function claimDataDir(dataDir: string): () => void {
-  if (isInMemory(dataDir)) return () => {};
-  const dir = resolve(dataDir.startsWith('file://') ? dataDir.slice('file://'.length) : dataDir);
+  const dir = embeddedDataDirPath(dataDir);
+  if (dir === undefined) return () => {};
   const lockPath = join(dir, DATA_DIR_LOCK_FILE);
   mkdirSync(dir, { recursive: true });
   if (!createLockFile(lockPath)) {
     const holder = lockHolder(lockPath);
-    if (isLockHeld(holder, dir)) throw alreadyOpenError(dir, lockPath, holder);
+    if (isLockHeld(holder, dir)) throw new EmbeddedDataDirInUseError(dir, holder);
     rmSync(lockPath, { force: true });
     // Another process may have replaced the stale lock in between; then it keeps the directory.
-    if (!createLockFile(lockPath)) throw alreadyOpenError(dir, lockPath, lockHolder(lockPath));
+    if (!createLockFile(lockPath)) throw new EmbeddedDataDirInUseError(dir, lockHolder(lockPath));
   }
   heldDataDirs.add(dir);
   let held = true;

@@ -1,4 +1,4 @@
-import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { RelayEnvironment } from '../../core/config/index.js';
 import type { RelaySessionRecord, SessionState } from '../../core/storage/ports.js';
 
@@ -10,6 +10,8 @@ import type { RelaySessionRecord, SessionState } from '../../core/storage/ports.
 @Entity({ name: 'persona_relay_relay_secret' })
 @Check('CHK_persona_relay_relay_secret_environment', `"environment" IN ('production', 'sandbox')`)
 @Check('CHK_persona_relay_relay_secret_state', `"state" IN ('open', 'claimed', 'expired')`)
+// The sweep deleting the payload keys of finished relays reads only the sessions that still hold one.
+@Index('IDX_persona_relay_relay_secret_key_held_expires_at', ['expiresAt'], { where: `"private_key_sealed" IS NOT NULL` })
 export class RelaySecret implements RelaySessionRecord {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'PK_persona_relay_relay_secret' })
   id: string;

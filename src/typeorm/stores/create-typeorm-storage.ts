@@ -3,6 +3,7 @@ import type { RelayStorage } from '../../core/storage/ports.js';
 import { relayTables, runSql } from './relay-tables.js';
 import { withStorageErrors } from './storage-errors.js';
 import { createTypeOrmClaimStore } from './typeorm-claim-store.js';
+import { createTypeOrmKeyReserveStore } from './typeorm-key-reserve-store.js';
 import { createTypeOrmPassStore } from './typeorm-pass-store.js';
 import { createTypeOrmRedemptionStore } from './typeorm-redemption-store.js';
 import { createTypeOrmSessionSlotStore } from './typeorm-session-slot-store.js';
@@ -26,6 +27,7 @@ export function createTypeOrmStorage(dataSource: DataSource): RelayStorage {
     passes: withStorageErrors('passes', createTypeOrmPassStore(tables)),
     redemptions: withStorageErrors('redemptions', createTypeOrmRedemptionStore(tables)),
     claims: withStorageErrors('claims', createTypeOrmClaimStore(tables)),
+    keyReserve: withStorageErrors('keyReserve', createTypeOrmKeyReserveStore(tables)),
     ...withStorageErrors('storage', {
       async ping() {
         await runSql(dataSource.manager, 'SELECT 1');

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-import { IdempotencyRecord, PreIssuedToken, RelaySecret, SessionSlot, VerifiedClaim } from '../entities/index.js';
+import { IdempotencyRecord, PreIssuedToken, RelaySecret, ReservedKeyPair, SessionSlot, VerifiedClaim } from '../entities/index.js';
 
 /** SQL fragments for one entity's table. */
 export interface TableSql {
@@ -10,6 +10,8 @@ export interface TableSql {
    * selected or returned rows are then already records of the ports.
    */
   readonly columns: string;
+  /** The property names, in column order. */
+  readonly properties: readonly string[];
 }
 
 /** The data source and the SQL names of persona-relay's tables. */
@@ -20,6 +22,7 @@ export interface RelayTables {
   readonly passes: TableSql;
   readonly redemptions: TableSql;
   readonly claims: TableSql;
+  readonly keyReserve: TableSql;
 }
 
 function quote(identifier: string): string {
@@ -31,7 +34,26 @@ function tableSql(dataSource: DataSource, entity: EntityTarget<ObjectLiteral>): 
   return {
     name: quote(metadata.tableName),
     columns: metadata.columns.map((column) => `${quote(column.databaseName)} AS ${quote(column.propertyName)}`).join(', '),
+    properties: metadata.columns.map((column) => column.propertyName),
   };
+}
+
+/**
+ * The columns of `source` (a CTE or subquery that selected `table.columns`)
+ * renamed `prefix.property`, so that one row can carry records of two tables
+ * whose property names overlap; {@link recordAt} takes one back out.
+ */
+export function prefixedColumns(table: TableSql, source: string, prefix: string): string {
+  return table.properties.map((property) => `${quote(source)}.${quote(property)} AS ${quote(`${prefix}.${property}`)}`).join(', ');
+}
+
+/**
+ * The record under `prefix` in a row built with {@link prefixedColumns}, or
+ * `null` when its `keyProperty` is null (the outer join found no row).
+ */
+export function recordAt<T>(row: Record<string, unknown>, table: TableSql, prefix: string, keyProperty: string): T | null {
+  if (row[`${prefix}.${keyProperty}`] === null) return null;
+  return Object.fromEntries(table.properties.map((property) => [property, row[`${prefix}.${property}`]])) as T;
 }
 
 /** Reads the table names and columns from the entity metadata of an initialized `dataSource`. */
@@ -46,6 +68,7 @@ export function relayTables(dataSource: DataSource): RelayTables {
     passes: tableSql(dataSource, PreIssuedToken),
     redemptions: tableSql(dataSource, IdempotencyRecord),
     claims: tableSql(dataSource, VerifiedClaim),
+    keyReserve: tableSql(dataSource, ReservedKeyPair),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { newPendingRedemption } from '../../core/storage/pending-redemption.js';
+import { initialAttempts, newPendingRedemption } from '../../core/storage/pending-redemption.js';
 import type {
   BeginRedemptionInput,
   BeginRedemptionResult,
@@ -8,11 +8,10 @@ import type {
   RedemptionRecord,
   RedemptionState,
   RedemptionStore,
-  SessionState,
 } from '../../core/storage/ports.js';
 import { RelayError, RelayErrorCode } from '../../core/errors.js';
-import { IdempotencyRecord, VerifiedClaim } from '../entities/index.js';
-import { runSql, type RelayTables, type TableSql } from './relay-tables.js';
+import { prefixedColumns, recordAt, runSql, type RelayTables, type TableSql } from './relay-tables.js';
+import { claimValues, REPLACE_CLAIM } from './typeorm-claim-store.js';
 import { isUniqueViolation } from './storage-errors.js';
 
 /** The partial unique index allowing one PENDING redemption per session. */
@@ -24,6 +23,12 @@ const ONE_PENDING_PER_SESSION = 'UQ_persona_relay_idempotency_record_pending_ses
  * Each retry needs another racer to start and finish in between.
  */
 const BEGIN_ATTEMPTS = 3;
+
+/**
+ * How often `begin` waits for reservations in flight and tries again after
+ * finding no pass while candidates were still being reserved or released.
+ */
+const NO_PASS_RECHECKS = 3;
 
 /** What each pass outcome sets on the pass a finished redemption held. */
 const SETTLE_PASS: Record<PassOutcome, string> = {
@@ -54,106 +59,151 @@ export async function selectLiveRedemption(
 }
 
 /** {@link RedemptionStore} on `persona_relay_idempotency_record`; reserves passes in `persona_relay_pre_issued_token`. */
-export function createTypeOrmRedemptionStore({ dataSource, sessions, passes, redemptions }: RelayTables): RedemptionStore {
+export function createTypeOrmRedemptionStore({ dataSource, sessions, passes, redemptions, claims }: RelayTables): RedemptionStore {
   const manager = dataSource.manager;
 
   /**
-   * Reserves the preferred pass in one statement: SKIP LOCKED passes over
-   * rows other transactions are reserving, so racers never wait for nor
-   * share a pass.
+   * The passes `begin` may reserve, best first, with `$n` … `$n+3` the claim
+   * type, environment, usableAfter and session id; `gate` must hold as well.
    */
-  async function reservePass(on: EntityManager, input: BeginRedemptionInput): Promise<PassRecord | null> {
-    const { rows } = await runSql<PassRecord>(
-      on,
-      `UPDATE ${passes.name} SET state = 'RESERVED', reserved_by = $1
-        WHERE state = 'AVAILABLE' AND id = (
-          SELECT id FROM ${passes.name}
-           WHERE state = 'AVAILABLE' AND claim_type = $2 AND environment = $3 AND expires_at > $4
-             AND (session_id = $5 OR session_id IS NULL)
-           ORDER BY session_id IS NULL, expires_at, id COLLATE "C"
-           LIMIT 1
-           FOR UPDATE SKIP LOCKED)
-        RETURNING ${passes.columns}`,
-      [input.key, input.claimType, input.environment, input.usableAfter, input.sessionId],
-    );
-    return rows[0] ?? null;
-  }
-
-  /** One try of `begin`, in one transaction; a lost race surfaces as the unique violation. */
-  function tryBegin(input: BeginRedemptionInput): Promise<BeginRedemptionResult> {
-    return dataSource.transaction(async (tx) => {
-      // Racing begins of one session queue on the session's row. Without this,
-      // a racer whose live-record read ran before the winner committed would see the
-      // winner's pass locked, skip it and answer a spurious no-pass (the
-      // service would then buy a pass it does not need). After the lock, the
-      // next statement sees the winner's committed record. An unknown session
-      // locks nothing and fails on the foreign key below.
-      await runSql(tx, `SELECT 1 FROM ${sessions.name} WHERE id = $1 FOR UPDATE`, [input.sessionId]);
-      const live = await selectLiveRedemption(tx, redemptions, input.sessionId);
-      if (live !== null) return { kind: 'existing', record: live };
-      const pass = await reservePass(tx, input);
-      if (pass === null) return { kind: 'no-pass' };
-      const record = newPendingRedemption(input, pass.id);
-      await tx.insert(IdempotencyRecord, record);
-      return { kind: 'started', record, pass };
-    });
+  function candidatePasses(n: number, gate = 'true'): string {
+    return `FROM ${passes.name}
+     WHERE ${gate} AND state = 'AVAILABLE' AND claim_type = $${n} AND environment = $${n + 1} AND expires_at > $${n + 2}
+       AND (session_id = $${n + 3} OR session_id IS NULL)
+     ORDER BY session_id IS NULL, expires_at, id COLLATE "C"`;
   }
 
   /**
-   * Sets a PENDING record's final state in `tx` (and the response or the
-   * failure, whichever is given); returns its session and pass, or null if
-   * it was not PENDING.
+   * One try of `begin`, as one statement: the live record if there is one;
+   * otherwise the preferred pass is reserved (SKIP LOCKED passes over rows
+   * other statements are reserving, so racers never wait for nor share a
+   * pass) and the PENDING record inserted. A racer of the same session that
+   * commits first surfaces as the unique violation of the insert.
+   */
+  async function tryBegin(input: BeginRedemptionInput): Promise<BeginRedemptionResult> {
+    const { rows } = await runSql(
+      manager,
+      `WITH live AS (
+         SELECT ${redemptions.columns} FROM ${redemptions.name}
+          WHERE session_id = $5 AND state IN ('PENDING', 'SUCCEEDED')
+          ORDER BY created_at DESC, key COLLATE "C" DESC
+          LIMIT 1
+       ), reserved AS (
+         UPDATE ${passes.name} SET state = 'RESERVED', reserved_by = $1
+          WHERE state = 'AVAILABLE' AND id = (
+            SELECT id ${candidatePasses(2, 'NOT EXISTS (SELECT 1 FROM live)')}
+             LIMIT 1
+             FOR UPDATE SKIP LOCKED)
+          RETURNING ${passes.columns}
+       ), inserted AS (
+         INSERT INTO ${redemptions.name} (key, session_id, pass_id, state, attempts, lease_owner, lease_expires_at, created_at, updated_at)
+         SELECT $1, $5, reserved.id, 'PENDING', $6::int, $7, $8::timestamptz, $9::timestamptz, $9::timestamptz FROM reserved
+       )
+       SELECT ${prefixedColumns(redemptions, 'live', 'live')}, ${prefixedColumns(passes, 'reserved', 'pass')}
+         FROM (SELECT) AS one LEFT JOIN live ON true LEFT JOIN reserved ON true`,
+      [
+        input.key,
+        input.claimType,
+        input.environment,
+        input.usableAfter,
+        input.sessionId,
+        initialAttempts(input),
+        input.leaseOwner,
+        input.leaseExpiresAt,
+        input.now,
+      ],
+    );
+    const row = rows[0]!;
+    const live = recordAt<RedemptionRecord>(row, redemptions, 'live', 'key');
+    if (live !== null) return { kind: 'existing', record: live };
+    const pass = recordAt<PassRecord>(row, passes, 'pass', 'id');
+    if (pass === null) return { kind: 'no-pass' };
+    return { kind: 'started', record: newPendingRedemption(input, pass.id), pass };
+  }
+
+  /**
+   * `tryBegin`, started over when it loses the race for the session's
+   * PENDING record to a winner that is already gone when re-read.
+   */
+  async function beginOrJoin(input: BeginRedemptionInput): Promise<BeginRedemptionResult> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await tryBegin(input);
+      } catch (error) {
+        if (!isUniqueViolation(error, ONE_PENDING_PER_SESSION)) throw error;
+        // Another instance committed a PENDING record for this session
+        // first; our statement (and its reservation) was rolled back.
+        const winner = await selectLiveRedemption(manager, redemptions, input.sessionId);
+        if (winner !== null) return { kind: 'existing', record: winner };
+        if (attempt === BEGIN_ATTEMPTS) {
+          throw new RelayError(RelayErrorCode.STORAGE, 'Concurrent redemptions of one session kept colliding', {
+            cause: error,
+            context: { sessionId: input.sessionId, attempts: attempt },
+          });
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits until no statement holds a candidate pass of `input` for
+   * reservation, and counts those still AVAILABLE then. A KEY SHARE lock
+   * waits for the reserving statements' FOR UPDATE locks only, never for
+   * expiry or unbinding updates, and no reservation waits for it, so it
+   * cannot take part in a deadlock.
+   */
+  async function awaitReservationsInFlight(input: BeginRedemptionInput): Promise<number> {
+    const { rows } = await runSql(manager, `SELECT id ${candidatePasses(1)} FOR KEY SHARE`, [
+      input.claimType,
+      input.environment,
+      input.usableAfter,
+      input.sessionId,
+    ]);
+    return rows.length;
+  }
+
+  /**
+   * Finishes a PENDING record and settles its pass in one statement, with
+   * `also` (more CTEs reading `finished`) in the same step. Returns whether
+   * the record was PENDING. Parameters: $1 key, $2 state, $3 response,
+   * $4 failure, $5 now, then those of `also`.
    */
   async function finish(
-    tx: EntityManager,
-    key: string,
     state: Exclude<RedemptionState, 'PENDING'>,
-    change: { responseSealed?: string; failure?: string },
-    now: Date,
-  ): Promise<{ sessionId: string; passId: string } | null> {
-    const { rows } = await runSql<{ sessionId: string; passId: string }>(
-      tx,
-      `UPDATE ${redemptions.name}
-          SET state = $2, response_sealed = COALESCE($3, response_sealed), failure = COALESCE($4, failure), updated_at = $5
-        WHERE key = $1 AND state = 'PENDING'
-        RETURNING session_id AS "sessionId", pass_id AS "passId"`,
-      [key, state, change.responseSealed ?? null, change.failure ?? null, now],
+    change: { key: string; responseSealed?: string; failure?: string; now: Date; passOutcome: PassOutcome },
+    also: { ctes: string; params: unknown[] },
+  ): Promise<boolean> {
+    const { rows } = await runSql(
+      manager,
+      `WITH finished AS (
+         UPDATE ${redemptions.name}
+            SET state = $2, response_sealed = COALESCE($3, response_sealed), failure = COALESCE($4, failure), updated_at = $5
+          WHERE key = $1 AND state = 'PENDING'
+          RETURNING session_id, pass_id
+       ), settled AS (
+         UPDATE ${passes.name} SET ${SETTLE_PASS[change.passOutcome]}
+          WHERE id = (SELECT pass_id FROM finished) AND state = 'RESERVED' AND reserved_by = $1
+       )${also.ctes}
+       SELECT 1 FROM finished`,
+      [change.key, state, change.responseSealed ?? null, change.failure ?? null, change.now, ...also.params],
     );
-    return rows[0] ?? null;
-  }
-
-  /** Applies `outcome` to the record's pass, if that pass is still reserved by it. */
-  async function settlePass(tx: EntityManager, passId: string, key: string, outcome: PassOutcome): Promise<void> {
-    await runSql(
-      tx,
-      `UPDATE ${passes.name} SET ${SETTLE_PASS[outcome]} WHERE id = $1 AND state = 'RESERVED' AND reserved_by = $2`,
-      [passId, key],
-    );
-  }
-
-  async function setSessionState(tx: EntityManager, sessionId: string, state: SessionState): Promise<void> {
-    await runSql(tx, `UPDATE ${sessions.name} SET state = $2 WHERE id = $1`, [sessionId, state]);
+    return rows.length > 0;
   }
 
   return {
     async begin(input) {
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          return await tryBegin(input);
-        } catch (error) {
-          if (!isUniqueViolation(error, ONE_PENDING_PER_SESSION)) throw error;
-          // Another instance committed a PENDING record for this session
-          // first; our transaction (and its reservation) was rolled back.
-          const winner = await selectLiveRedemption(manager, redemptions, input.sessionId);
-          if (winner !== null) return { kind: 'existing', record: winner };
-          if (attempt === BEGIN_ATTEMPTS) {
-            throw new RelayError(RelayErrorCode.STORAGE, 'Concurrent redemptions of one session kept colliding', {
-              cause: error,
-              context: { sessionId: input.sessionId, attempts: attempt },
-            });
-          }
-        }
+      let result = await beginOrJoin(input);
+      // Nothing was reservable, perhaps only because a racer of this session
+      // holds the pass we would take, its record not yet committed when we
+      // looked. Once the reservations in flight have ended, another try sees
+      // that racer's record (or the pass again, if it rolled back). With no
+      // candidate left by then, that try's answer is final.
+      for (let recheck = 1; result.kind === 'no-pass' && recheck <= NO_PASS_RECHECKS; recheck += 1) {
+        const available = await awaitReservationsInFlight(input);
+        result = await beginOrJoin(input);
+        if (available === 0) break;
       }
+      return result;
     },
 
     async get(key) {
@@ -188,29 +238,30 @@ export function createTypeOrmRedemptionStore({ dataSource, sessions, passes, red
     },
 
     succeed({ key, responseSealed, passOutcome, claim, now }) {
-      return dataSource.transaction(async (tx) => {
-        const finished = await finish(tx, key, 'SUCCEEDED', { responseSealed }, now);
-        if (finished === null) return false;
-        await settlePass(tx, finished.passId, key, passOutcome);
-        await setSessionState(tx, finished.sessionId, 'claimed');
-        if (claim !== null) {
-          // The newest verified claim of a session replaces an older one.
-          await tx.upsert(VerifiedClaim, { ...claim, methodology: claim.methodology && [...claim.methodology] }, [
-            'sessionId',
-          ]);
-        }
-        return true;
-      });
+      // A read claim finishes the relay: its private key is deleted with the claim stored.
+      const claimed = `, claimed AS (
+         UPDATE ${sessions.name} SET state = 'claimed'${claim === null ? '' : ', private_key_sealed = NULL'}
+          WHERE id = (SELECT session_id FROM finished)
+       )`;
+      if (claim === null) return finish('SUCCEEDED', { key, responseSealed, now, passOutcome }, { ctes: claimed, params: [] });
+      // The newest verified claim of a session replaces an older one.
+      const recorded = `, recorded AS (
+         INSERT INTO ${claims.name} (session_id, subject, claim_type, result, methodology, verified_at)
+         SELECT session_id, $6, $7, $8, $9::jsonb, $10::timestamptz FROM finished
+         ${REPLACE_CLAIM}
+       )`;
+      return finish('SUCCEEDED', { key, responseSealed, now, passOutcome }, { ctes: claimed + recorded, params: claimValues(claim) });
     },
 
     fail({ key, failure, passOutcome, sessionState, now }) {
-      return dataSource.transaction(async (tx) => {
-        const finished = await finish(tx, key, 'FAILED_FINAL', { failure }, now);
-        if (finished === null) return false;
-        await settlePass(tx, finished.passId, key, passOutcome);
-        if (sessionState !== undefined) await setSessionState(tx, finished.sessionId, sessionState);
-        return true;
-      });
+      const ended =
+        sessionState === undefined
+          ? { ctes: '', params: [] }
+          : {
+              ctes: `, ended AS (UPDATE ${sessions.name} SET state = $6 WHERE id = (SELECT session_id FROM finished))`,
+              params: [sessionState],
+            };
+      return finish('FAILED_FINAL', { key, failure, now, passOutcome }, ended);
     },
 
     async markUnknown(key, failure, now) {

@@ -12,6 +12,7 @@ import type {
   RedemptionRecord,
   RelaySessionRecord,
   RelayStorage,
+  ReservedKeyPairRecord,
   VerifiedClaimRecord,
 } from '../../../src/core/storage/index.js';
 import type { InspectedStorage, StorageInspector } from './support/storage-inspector.js';
@@ -60,6 +61,17 @@ function aPass(overrides: Partial<PassRecord> = {}): PassRecord {
     state: 'AVAILABLE',
     sessionId: null,
     reservedBy: null,
+    createdAt: at(0),
+    ...overrides,
+  };
+}
+
+function aReservedKeyPair(overrides: Partial<ReservedKeyPairRecord> = {}): ReservedKeyPairRecord {
+  return {
+    id: randomUUID(),
+    publicKeyPem: '-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n',
+    privateKeySealed: 'sealed:reserved-private-key',
+    modulusBits: 3072,
     createdAt: at(0),
     ...overrides,
   };
@@ -167,6 +179,68 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         await inspect.sessions.setState(record.id, 'expired');
         await inspect.sessions.setState(randomUUID(), 'claimed');
         expect(await storage.sessions.get(record.id)).toEqual({ ...record, state: 'expired' });
+      });
+    });
+
+    describe('sessions.forgetKeys', () => {
+      it('deletes the payload keys of sessions expired before the cutoff, except those with a PENDING redemption', async () => {
+        const expired = await session({ expiresAt: at(30) });
+        const live = await session({ expiresAt: at(40) });
+        const plaintext = await session({ expiresAt: at(30), privateKeySealed: null });
+        const { session: pending } = await started();
+        const { session: failed, record } = await started();
+        await storage.redemptions.fail({ key: record.key, failure: 'test', passOutcome: 'released', now: at(3) });
+
+        expect(await storage.sessions.forgetKeys(at(31))).toBe(2);
+        expect(await storage.sessions.get(expired.id)).toEqual({ ...expired, privateKeySealed: null });
+        expect(await storage.sessions.get(failed.id)).toEqual({ ...failed, privateKeySealed: null });
+        expect(await storage.sessions.get(live.id)).toEqual(live);
+        expect(await storage.sessions.get(pending.id)).toEqual(pending);
+        expect(await storage.sessions.get(plaintext.id)).toEqual(plaintext);
+        expect(await storage.sessions.forgetKeys(at(31))).toBe(0);
+      });
+
+      it('keeps the key of a session expiring exactly at the cutoff', async () => {
+        const edge = await session({ expiresAt: at(30) });
+        expect(await storage.sessions.forgetKeys(at(30))).toBe(0);
+        expect(await storage.sessions.get(edge.id)).toEqual(edge);
+      });
+    });
+
+    describe('keyReserve', () => {
+      it('hands out the oldest key pair of the asked size, every field intact, once', async () => {
+        const newer = aReservedKeyPair({ createdAt: at(2) });
+        const older = aReservedKeyPair({ createdAt: at(1) });
+        const larger = aReservedKeyPair({ modulusBits: 4096 });
+        await storage.keyReserve.add([newer, older, larger]);
+        expect(await storage.keyReserve.count(3072)).toBe(2);
+        expect(await storage.keyReserve.count(4096)).toBe(1);
+
+        const taken = await storage.keyReserve.take(3072);
+        expect(taken).toEqual(older);
+        expect(taken?.createdAt).toBeInstanceOf(Date);
+        expect(await storage.keyReserve.take(3072)).toEqual(newer);
+        expect(await storage.keyReserve.take(3072)).toBeNull();
+        expect(await storage.keyReserve.count(3072)).toBe(0);
+        expect(await storage.keyReserve.take(4096)).toEqual(larger);
+      });
+
+      it('adds nothing when one of the records repeats an id', async () => {
+        const existing = aReservedKeyPair();
+        await storage.keyReserve.add([existing]);
+        await expectStorageError(storage.keyReserve.add([aReservedKeyPair(), { ...existing, publicKeyPem: 'other' }]));
+        expect(await storage.keyReserve.count(3072)).toBe(1);
+        await storage.keyReserve.add([]);
+        expect(await storage.keyReserve.count(3072)).toBe(1);
+      });
+
+      it('hands each key pair to exactly one of many concurrent takers', async () => {
+        const stored = Array.from({ length: 5 }, (_, i) => aReservedKeyPair({ createdAt: at(i) }));
+        await storage.keyReserve.add(stored);
+        const taken = await Promise.all(Array.from({ length: 12 }, () => storage.keyReserve.take(3072)));
+        const ids = taken.flatMap((record) => (record === null ? [] : [record.id]));
+        expect(ids.sort()).toEqual(stored.map((record) => record.id).sort());
+        expect(await storage.keyReserve.count(3072)).toBe(0);
       });
     });
 
@@ -381,6 +455,15 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
         expect(await storage.passes.get(available.id)).toEqual(expectedPass);
       });
 
+      it('counts the first attempt on the new record when the caller sends it right away', async () => {
+        const owner = await session();
+        await pass();
+        const input = beginInput(owner.id, { countsFirstAttempt: true });
+        const result = await storage.redemptions.begin(input);
+        expect(result.kind === 'started' && result.record.attempts).toBe(1);
+        expect(await storage.redemptions.get(input.key)).toMatchObject({ attempts: 1, leaseOwner: 'instance-a' });
+      });
+
       it('returns the PENDING redemption of the session and changes nothing', async () => {
         const first = await started();
         await pass({ sessionId: first.session.id });
@@ -577,6 +660,16 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
 
         expect(await storage.redemptions.succeed({ ...input, responseSealed: 'sealed:other', now: at(4) })).toBe(false);
         expect((await storage.redemptions.get(record.key))?.responseSealed).toBe('sealed:response');
+      });
+
+      it('deletes the private key of a session whose claim was read, and keeps it for a later read otherwise', async () => {
+        const read = await started();
+        const unread = await started();
+        const finished = { responseSealed: 'sealed:response', passOutcome: 'consumed', now: at(3) } as const;
+        await storage.redemptions.succeed({ ...finished, key: read.record.key, claim: aClaim(read.session.id) });
+        await storage.redemptions.succeed({ ...finished, key: unread.record.key, claim: null });
+        expect(await storage.sessions.get(read.session.id)).toEqual({ ...read.session, state: 'claimed', privateKeySealed: null });
+        expect(await storage.sessions.get(unread.session.id)).toEqual({ ...unread.session, state: 'claimed' });
       });
 
       it('returns a pass Persona did not spend to the pool, unbound', async () => {
@@ -832,6 +925,12 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
 
       it('rejects a claim of an unknown session', async () => {
         await expectStorageError(storage.claims.record(aClaim(randomUUID())));
+      });
+
+      it('marks the session claimed and deletes its private key', async () => {
+        const owner = await session();
+        await storage.claims.record(aClaim(owner.id));
+        expect(await storage.sessions.get(owner.id)).toEqual({ ...owner, state: 'claimed', privateKeySealed: null });
       });
     });
 

@@ -30,7 +30,9 @@ describe('loadOptionsFromEnv', () => {
       RELAY_ENCRYPTION: 'static',
       RELAY_STATIC_PUBLIC_KEY: 'pub',
       RELAY_STATIC_PRIVATE_KEY: 'priv',
-      RELAY_PER_RELAY_KEY_BITS: '4096',
+      RELAY_KEY_BITS: '4096',
+      RELAY_KEY_RESERVE: '20',
+      RELAY_KEY_WAIT_MS: '500',
       RELAY_BLIND_RSA_ENGINE: 'node-crypto',
       RELAY_ISSUANCE: 'pool',
       RELAY_CHALLENGE_SOURCE: 'endpoint',
@@ -73,7 +75,9 @@ describe('loadOptionsFromEnv', () => {
       encryption: 'static',
       staticPublicKeyPem: 'pub',
       staticPrivateKeyPem: 'priv',
-      perRelayKeyBits: 4096,
+      keyBits: 4096,
+      keyReserve: 20,
+      keyWaitMs: 500,
       blindRsaEngine: 'node-crypto',
       issuance: 'pool',
       challengeSource: 'endpoint',
@@ -99,13 +103,13 @@ describe('loadOptionsFromEnv', () => {
       RELAY_POOL_SIZE: 'ten',
       RELAY_MAX_RETRIES: 'SECRETLY-MANY',
       RELAY_STORAGE_KEYS: 'k1:SECRETA,SECRETB',
-      RELAY_PER_RELAY_KEY_BITS: 'big',
+      RELAY_KEY_BITS: 'big',
     });
     expect(Object.keys(options)).toEqual([]);
     expect(options[ENV_PARSE_PROBLEMS]).toEqual({
       sandbox: 'must be true, false, 1 or 0',
       storageKeys: 'must be a comma-separated list of id:base64 entries',
-      perRelayKeyBits: 'must be an integer',
+      keyBits: 'must be an integer',
       'retry.maxRetries': 'must be an integer',
       'pool.size': 'must be an integer',
     });

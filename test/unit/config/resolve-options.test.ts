@@ -238,8 +238,8 @@ describe('resolveRelayOptions: single options', () => {
     ['issuance', 'eager', 'issuance: must be one of "at-creation", "pool"'],
     ['challengeSource', 'header', 'challengeSource: must be one of "auto", "relay", "endpoint"'],
     ['blindRsaEngine', 'wasm', 'blindRsaEngine: must be one of "blindrsa-ts", "node-crypto"'],
-    ['perRelayKeyBits', 1024, 'perRelayKeyBits: must be one of 2048, 3072, 4096'],
-    ['perRelayKeyBits', '3072', 'perRelayKeyBits: must be one of 2048, 3072, 4096'],
+    ['keyBits', 1024, 'keyBits: must be one of 3072, 4096'],
+    ['keyBits', '3072', 'keyBits: must be one of 3072, 4096'],
   ])('rejects %s %j', (name, value, problem) => {
     expect(problemsOf({ [name]: value } as RelayOptions)).toEqual([problem]);
   });
@@ -252,8 +252,15 @@ describe('resolveRelayOptions: single options', () => {
     expect(resolveWithKeys({ encryption }).encryption).toBe(encryption);
   });
 
-  it.each([2048, 3072, 4096] as const)('accepts perRelayKeyBits %d', (perRelayKeyBits) => {
-    expect(resolveWithKeys({ perRelayKeyBits }).perRelayKeyBits).toBe(perRelayKeyBits);
+  it.each([3072, 4096] as const)('accepts keyBits %d', (keyBits) => {
+    expect(resolveWithKeys({ keyBits }).keyBits).toBe(keyBits);
+  });
+
+  it('refuses 2048-bit per-relay keys, saying why, from code and from RELAY_KEY_BITS', () => {
+    const why =
+      'keyBits: must be 3072 or 4096: RSA-OAEP-SHA-256 with a 2048-bit key holds at most 190 bytes, too few for a claim payload with three methodology entries (about 225 bytes)';
+    expect(problemsOf({ keyBits: 2048 } as unknown as RelayOptions)).toEqual([why]);
+    expect(problemsOf(loadOptionsFromEnv({ RELAY_KEY_BITS: '2048' }))).toEqual([`${why} (from RELAY_KEY_BITS)`]);
   });
 
   const integerRanges: [RelayOptionName, number, number][] = [
@@ -265,6 +272,8 @@ describe('resolveRelayOptions: single options', () => {
     ['retry.rateLimitMaxWaitMs', 0, 3_600_000],
     ['retry.forbiddenRetryBudgetMs', 0, 600_000],
     ['pool.size', 1, 1000],
+    ['keyReserve', 0, 100_000],
+    ['keyWaitMs', 0, 600_000],
     ['pool.refillIntervalMs', 1_000, 86_400_000],
     ['pool.issueSpreadMs', 0, 3_600_000],
     ['redemption.waitMs', 0, 600_000],
@@ -585,7 +594,7 @@ describe('resolveRelayOptions: reporting', () => {
       sandbox: 'yes',
       storageKey: 'short',
       encryption: 'rsa',
-      perRelayKeyBits: 1000,
+      keyBits: 1000,
       issuance: 'later',
       challengeSource: 'nowhere',
       cookieSecret: 'short',

@@ -49,4 +49,45 @@ describe('modInverse', () => {
       }
     }
   });
+
+  it('agrees with plain extended Euclid across sizes, including where the leading-bits shortcut cannot decide', () => {
+    for (const bytes of [7, 32, 256, 384, 512]) {
+      const modulus = bytesToBigInt(randomBytes(bytes)) | 1n | (1n << BigInt(bytes * 8 - 1));
+      // Tiny values and values next to the modulus make the first quotients huge, which only a full step resolves.
+      const values = [1n, 2n, 3n, modulus - 1n, modulus - 2n, ...Array.from({ length: 20 }, () => bytesToBigInt(randomBytes(bytes)))];
+      for (const value of values) {
+        const inverse = modInverse(value, modulus);
+        let expected: bigint | undefined;
+        try {
+          expected = invertMod(value, modulus);
+        } catch {
+          expected = undefined;
+        }
+        expect(inverse).toBe(expected);
+      }
+    }
+  });
+
+  it('reduces negative and oversized values first', () => {
+    const modulus = (1n << 2047n) + 1155n;
+    const value = bytesToBigInt(randomBytes(200));
+    const inverse = modInverse(value, modulus)!;
+    expect(modInverse(value - 5n * modulus, modulus)).toBe(inverse);
+    expect(modInverse(value + 7n * modulus, modulus)).toBe(inverse);
+    expect(modInverse(1n, 1n)).toBe(0n);
+  });
+
+  it('reports a 2048-bit value sharing a large factor with the modulus', () => {
+    const p = (1n << 1023n) + 1155n;
+    const q = (1n << 1024n) - 189n;
+    const modulus = p * q;
+    expect(modInverse(p * 12345n, modulus)).toBeUndefined();
+    expect(modInverse(q, modulus)).toBeUndefined();
+    expect(modInverse(modulus, modulus)).toBeUndefined();
+  });
+
+  it('refuses a modulus that is not positive', () => {
+    expect(() => modInverse(3n, 0n)).toThrow(RangeError);
+    expect(() => modInverse(3n, -7n)).toThrow(RangeError);
+  });
 });

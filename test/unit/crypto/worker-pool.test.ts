@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RelayErrorCode, isRelayError } from '../../../src/core/errors.js';
-import { WorkerPool } from '../../../src/core/crypto/blind-rsa/worker-pool.js';
+import { WorkerPool } from '../../../src/core/crypto/worker-pool.js';
 
 /**
  * Echoes `{ threadId, value }`; `{ crash: code }` exits the thread mid-job,

@@ -26,6 +26,7 @@ describe('toErrorResponse', () => {
     expect(RELAY_ERROR_STATUS[RelayErrorCode.INTERNAL]).toBe(500);
     expect(RELAY_ERROR_STATUS[RelayErrorCode.PERSONA_API]).toBe(502);
     expect(RELAY_ERROR_STATUS[RelayErrorCode.STORAGE]).toBe(503);
+    expect(RELAY_ERROR_STATUS[RelayErrorCode.RELAY_BUSY]).toBe(503);
   });
 
   it('answers a RelayError with exactly its code and message', () => {

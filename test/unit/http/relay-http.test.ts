@@ -90,13 +90,19 @@ describe('RelayHttp.handle', () => {
     expect(proxied.sessions.create).toHaveBeenLastCalledWith(expect.any(String), undefined, { client: '203.0.113.7' });
   });
 
-  it('says when to retry a rate-limited creation, and only then', async () => {
+  it('says when to retry a rate-limited or busy creation, when the error knows', async () => {
     const { services, sessions } = stubServices();
     const http = new RelayHttp(services, { logger: recordingLogger() });
     sessions.create.mockRejectedValueOnce(new RelayError(RelayErrorCode.RATE_LIMITED, 'slow down', { context: { retryAfterSeconds: 42 } }));
     expect(await http.handle(post('/sessions'))).toMatchObject({ status: 429, retryAfterSeconds: 42 });
-    sessions.create.mockRejectedValueOnce(new RelayError(RelayErrorCode.NO_PASS_AVAILABLE, 'later', { context: { retryAfterSeconds: 42 } }));
+    sessions.create.mockRejectedValueOnce(new RelayError(RelayErrorCode.RELAY_BUSY, 'no key', { context: { retryAfterSeconds: 3 } }));
+    expect(await http.handle(post('/sessions'))).toMatchObject({ status: 503, retryAfterSeconds: 3 });
+    sessions.create.mockRejectedValueOnce(new RelayError(RelayErrorCode.NO_PASS_AVAILABLE, 'later'));
     expect((await http.handle(post('/sessions')))?.retryAfterSeconds).toBeUndefined();
+    for (const unusable of [0, 1.5, '3']) {
+      sessions.create.mockRejectedValueOnce(new RelayError(RelayErrorCode.RELAY_BUSY, 'no key', { context: { retryAfterSeconds: unusable } }));
+      expect((await http.handle(post('/sessions')))?.retryAfterSeconds, String(unusable)).toBeUndefined();
+    }
   });
 
   it('validates the session id before the subject: a bad id is a 400 even without a subject', async () => {

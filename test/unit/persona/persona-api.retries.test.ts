@@ -367,8 +367,9 @@ describe('onAttempt', () => {
           errorCode: RelayErrorCode.PERSONA_API,
           failure: 'ambiguous',
           delayMs: 150,
+          durationMs: expect.any(Number),
         },
-        { operation: 'generate-claim', attempt: 2, status: 200, outcome: 'success' },
+        { operation: 'generate-claim', attempt: 2, status: 200, outcome: 'success', durationMs: expect.any(Number) },
       ]);
     } finally {
       noisy.api.close();

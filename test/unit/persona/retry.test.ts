@@ -77,7 +77,68 @@ describe('runWithRetries', () => {
     ).catch((caught: unknown) => caught);
     expect(error).toBe(original);
     expect(attempts).toBe(1);
-    expect(events).toEqual([{ operation: 'generate-claim', attempt: 1, outcome: 'final', failure: 'unknown' }]);
+    expect(events).toEqual([
+      { operation: 'generate-claim', attempt: 1, outcome: 'final', failure: 'unknown', durationMs: expect.any(Number) },
+    ]);
+  });
+
+  it("reports each attempt's duration, measured around the request alone (not the wait before a retry)", async () => {
+    const WAIT_MS = 300;
+    const events: AttemptEvent[] = [];
+    let attempts = 0;
+    await runWithRetries(
+      'create-relay',
+      async () => {
+        attempts += 1;
+        await new Promise((resolve) => setTimeout(resolve, attempts === 1 ? 40 : 0));
+        if (attempts === 1) throw new PersonaApiError({ operation: 'create-relay', status: 503, title: 'Unavailable' });
+        return { status: 201, value: 'ok' };
+      },
+      DEFAULT_RETRY_POLICY,
+      { ...environment(events), sleep: () => new Promise((resolve) => setTimeout(resolve, WAIT_MS)) },
+    );
+    expect(events.map((event) => event.outcome)).toEqual(['retry', 'success']);
+    // Neither attempt's duration includes the wait between them.
+    expect(events[0]!.durationMs).toBeGreaterThanOrEqual(35);
+    expect(events[0]!.durationMs).toBeLessThan(WAIT_MS);
+    expect(events[1]!.durationMs).toBeGreaterThanOrEqual(0);
+    expect(events[1]!.durationMs).toBeLessThan(WAIT_MS);
+  });
+
+  it("names a transport failure's short reason in the event, and nothing for an HTTP answer", async () => {
+    const events: AttemptEvent[] = [];
+    const failures = [
+      new RelayError(RelayErrorCode.PERSONA_TRANSPORT, 'Persona create-relay request failed: ECONNRESET', {
+        context: { operation: 'create-relay', reason: 'ECONNRESET' },
+      }),
+      new PersonaApiError({ operation: 'create-relay', status: 400, title: 'Bad Request' }),
+    ];
+    await runWithRetries(
+      'create-relay',
+      async () => {
+        throw failures.shift();
+      },
+      DEFAULT_RETRY_POLICY,
+      environment(events),
+    ).catch(() => undefined);
+    expect(events.map(({ outcome, reason, status }) => ({ outcome, reason, status }))).toEqual([
+      { outcome: 'retry', reason: 'ECONNRESET', status: undefined },
+      { outcome: 'final', reason: undefined, status: 400 },
+    ]);
+  });
+
+  it('reports a timed-out attempt with the reason TIMEOUT', async () => {
+    const events: AttemptEvent[] = [];
+    await runWithRetries(
+      'create-relay',
+      (signal) =>
+        new Promise<never>((_, reject) => {
+          signal.addEventListener('abort', () => reject(new RelayError(RelayErrorCode.ABORTED, 'cancelled')));
+        }),
+      { ...DEFAULT_RETRY_POLICY, requestTimeoutMs: 10, maxRetries: 0 },
+      environment(events),
+    ).catch(() => undefined);
+    expect(events).toEqual([expect.objectContaining({ outcome: 'final', reason: 'TIMEOUT', errorCode: RelayErrorCode.PERSONA_TRANSPORT })]);
   });
 
   it('retries a 403 only on generate-claim', async () => {

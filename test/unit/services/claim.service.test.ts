@@ -9,6 +9,7 @@ import { resolveRelayOptions } from '../../../src/core/config/index.js';
 import { SecretBox } from '../../../src/core/crypto/index.js';
 import { RelayErrorCode, isRelayError } from '../../../src/core/errors.js';
 import type { RelayLogger } from '../../../src/core/logger.js';
+import { RelayMetrics } from '../../../src/core/observability/metrics.js';
 import {
   PersonaApi,
   PersonaApiError,
@@ -165,6 +166,7 @@ async function setup(retry: { maxRetries?: number; requestTimeoutMs?: number; fo
     clock: () => new Date(),
     instanceId: 'unit',
     shutdown: shutdown.signal,
+    metrics: new RelayMetrics(),
   });
   services.push({ claims, shutdown });
   return {

@@ -4,17 +4,16 @@
  * and blocks for tens of milliseconds per token.
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RelayError, RelayErrorCode } from '../../errors.js';
+import { resolveBlindRsaModuleUrl } from './blindrsa-module-url.js';
 import { createBlindingState, readBlindingState, type BlindingState } from './blinding-state.js';
 import { BLINDRSA_TS_WORKER_SOURCE } from './blindrsa-ts-worker-source.js';
 import type { BlindingResult, BlindRsaEngine } from './engine.js';
 import { blindingFailed, checkBlindSignature, copyMessage, invalidBlindSignature, requireVerified } from './engine-checks.js';
 import { drawBlindingFactor, drawSalt, type BlindingRandomSource } from './randomness.js';
 import { PSS_SALT_LENGTH, TokenKeyCache, type TokenKey } from './token-key.js';
-import { WorkerPool, type WorkerPoolStats } from './worker-pool.js';
+import { WorkerPool, type WorkerPoolStats } from '../worker-pool.js';
 
 const ENGINE_NAME = 'blindrsa-ts';
 
@@ -127,7 +126,6 @@ function keyImportFailed(key: TokenKey, reply: FailureReply): RelayError {
 let blindRsaModuleUrl: string | undefined;
 
 function spawnBlindRsaWorker(): Worker {
-  // Resolved from this module's location so the worker loads the same copy of the library as we would.
-  blindRsaModuleUrl ??= pathToFileURL(createRequire(import.meta.url).resolve('@cloudflare/blindrsa-ts')).href;
+  blindRsaModuleUrl ??= resolveBlindRsaModuleUrl();
   return new Worker(BLINDRSA_TS_WORKER_SOURCE, { eval: true, workerData: { blindRsaModuleUrl } });
 }

@@ -3,7 +3,7 @@
  * encoding RSABSSA-SHA384-PSS blinds. The salt is an argument so the caller
  * owns the randomness.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const SHA384_LENGTH = 48;
 
@@ -19,8 +19,11 @@ export function emsaPssEncodeSha384(message: Uint8Array, emBits: number, salt: U
   const emLength = Math.ceil(emBits / 8);
   if (emLength < SHA384_LENGTH + salt.length + 2) throw new RangeError('modulus too short for EMSA-PSS with SHA-384');
 
-  const messageHash = createHash('sha384').update(message).digest();
-  const h = createHash('sha384').update(new Uint8Array(8)).update(messageHash).update(salt).digest();
+  // M' = 8 zero bytes ‖ mHash ‖ salt; one-shot hashes skip the Hash object each streaming call would create.
+  const prefixed = new Uint8Array(8 + SHA384_LENGTH + salt.length);
+  prefixed.set(sha384(message), 8);
+  prefixed.set(salt, 8 + SHA384_LENGTH);
+  const h = sha384(prefixed);
 
   // EM = maskedDB ‖ H ‖ 0xbc, where DB = PS (zeros) ‖ 0x01 ‖ salt. Write the mask first, then
   // XOR DB's only non-zero bytes into it.
@@ -37,14 +40,19 @@ export function emsaPssEncodeSha384(message: Uint8Array, emBits: number, salt: U
   return em;
 }
 
-/** MGF1 (RFC 8017, appendix B.2.1) with SHA-384. */
+/** MGF1 (RFC 8017, appendix B.2.1) with SHA-384: hashes of seed ‖ counter, in one buffer whose counter is rewritten per block. */
 function mgf1Sha384(seed: Uint8Array, length: number): Uint8Array {
   const mask = new Uint8Array(Math.ceil(length / SHA384_LENGTH) * SHA384_LENGTH);
-  const counter = new Uint8Array(4);
-  const counterView = new DataView(counter.buffer);
+  const seedAndCounter = new Uint8Array(seed.length + 4);
+  seedAndCounter.set(seed);
+  const counter = new DataView(seedAndCounter.buffer, seed.length);
   for (let block = 0; block * SHA384_LENGTH < length; block++) {
-    counterView.setUint32(0, block);
-    mask.set(createHash('sha384').update(seed).update(counter).digest(), block * SHA384_LENGTH);
+    counter.setUint32(0, block);
+    mask.set(sha384(seedAndCounter), block * SHA384_LENGTH);
   }
   return mask.subarray(0, length);
+}
+
+function sha384(data: Uint8Array): Uint8Array {
+  return hash('sha384', data, 'buffer');
 }

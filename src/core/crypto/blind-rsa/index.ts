@@ -12,7 +12,7 @@ export { BlindingState } from './blinding-state.js';
 export type { BlindingResult, BlindRsaEngine } from './engine.js';
 export type { BlindingRandomSource } from './randomness.js';
 export { parseRsaPublicKeySpki, MAX_MODULUS_BITS, MIN_MODULUS_BITS, type RsaPublicKeyInfo } from './rsa-public-key.js';
-export type { WorkerPoolStats } from './worker-pool.js';
+export type { WorkerPoolStats } from '../worker-pool.js';
 
 /**
  * Creates a blind RSA engine. `'node-crypto'` (the default, as in the relay

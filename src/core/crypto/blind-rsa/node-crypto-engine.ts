@@ -15,7 +15,7 @@ import { drawSalt, secureRandomSource, type BlindingRandomSource } from './rando
 import { PSS_SALT_LENGTH, TokenKeyCache, type TokenKey } from './token-key.js';
 
 const ENGINE_NAME = 'node-crypto';
-/** Blinding factors inverted together (see `BlindingFactorSupply`): about 1.5 ms of work at 2048 bits per refill. */
+/** Blinding factors inverted together (see `BlindingFactorSupply`): well under a millisecond of work at 2048 bits per refill. */
 const FACTOR_BATCH_SIZE = 32;
 
 /**
@@ -36,7 +36,7 @@ export interface NodeCryptoBlindRsaEngineOptions {
  * and r (tested), and far cheaper: per blind one native RSA public-key
  * operation (r^e mod n), the PSS encoding and one BigInt multiplication; per
  * finalize one multiplication and a native verification. The inversions of r
- * are batched (one extended-Euclid inversion per 32 factors).
+ * are batched (one inversion per 32 factors).
  *
  * Each operation runs on its own event-loop turn ({@link MacrotaskQueue}), so
  * many concurrent issuances never hold the loop for more than one operation.

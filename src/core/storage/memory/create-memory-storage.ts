@@ -1,5 +1,6 @@
 import type { RelayStorage } from '../ports.js';
 import { createMemoryClaimStore } from './memory-claim-store.js';
+import { createMemoryKeyReserveStore } from './memory-key-reserve-store.js';
 import { createMemoryPassStore } from './memory-pass-store.js';
 import { createMemoryRedemptionStore } from './memory-redemption-store.js';
 import { createMemorySessionSlotStore } from './memory-session-slot-store.js';
@@ -30,6 +31,7 @@ export function memoryStorageOn(tables: MemoryTables): RelayStorage {
     passes: createMemoryPassStore(tables),
     redemptions: createMemoryRedemptionStore(tables),
     claims: createMemoryClaimStore(tables),
+    keyReserve: createMemoryKeyReserveStore(tables),
     async ping() {},
     async close() {},
   };

@@ -22,11 +22,13 @@ export function createMemoryClaimStore(tables: MemoryTables): ClaimStore {
     },
 
     async record(claim) {
+      const session = tables.sessions.get(claim.sessionId);
       // Mirrors the foreign key of the SQL schema.
-      if (!tables.sessions.has(claim.sessionId)) {
+      if (session === undefined) {
         throw constraintViolation('A claim cannot belong to an unknown session', { sessionId: claim.sessionId });
       }
       tables.claims.set(claim.sessionId, detached(claim));
+      tables.sessions.set(session.id, { ...session, state: 'claimed', privateKeySealed: null });
     },
 
     async hasPassed(subject, claimType) {

@@ -133,7 +133,11 @@ export function createMemoryRedemptionStore(tables: MemoryTables): RedemptionSto
       tables.redemptions.set(key, { ...record, state: 'SUCCEEDED', responseSealed, updatedAt: new Date(now) });
       settlePass(record, passOutcome);
       const session = tables.sessions.get(record.sessionId);
-      if (session !== undefined) tables.sessions.set(session.id, { ...session, state: 'claimed' });
+      if (session !== undefined) {
+        // A read claim finishes the relay: its private key goes.
+        const privateKeySealed = claim === null ? session.privateKeySealed : null;
+        tables.sessions.set(session.id, { ...session, state: 'claimed', privateKeySealed });
+      }
       // The newest verified claim of a session replaces an older one, as the SQL upsert does.
       if (claim !== null) tables.claims.set(claim.sessionId, detached(claim));
       return true;

@@ -1,7 +1,7 @@
 import type { SessionStore } from '../ports.js';
 import { constraintViolation, detached, type MemoryTables } from './memory-tables.js';
 
-/** {@link SessionStore} over the `sessions` map of `tables`. */
+/** {@link SessionStore} over the `sessions` map of `tables` (and `redemptions`, which `forgetKeys` reads). */
 export function createMemorySessionStore(tables: MemoryTables): SessionStore {
   return {
     async insert(session) {
@@ -14,6 +14,18 @@ export function createMemorySessionStore(tables: MemoryTables): SessionStore {
     async get(id) {
       const session = tables.sessions.get(id);
       return session === undefined ? null : detached(session);
+    },
+
+    async forgetKeys(expiredBefore) {
+      const pendingSessions = new Set<string>();
+      for (const record of tables.redemptions.values()) if (record.state === 'PENDING') pendingSessions.add(record.sessionId);
+      let forgotten = 0;
+      for (const session of tables.sessions.values()) {
+        if (session.privateKeySealed === null || session.expiresAt >= expiredBefore || pendingSessions.has(session.id)) continue;
+        tables.sessions.set(session.id, { ...session, privateKeySealed: null });
+        forgotten += 1;
+      }
+      return forgotten;
     },
   };
 }

@@ -7,7 +7,7 @@
  * storage safe under concurrent async callers without any lock.
  */
 import { RelayError, RelayErrorCode } from '../../errors.js';
-import type { PassRecord, RedemptionRecord, RelaySessionRecord, VerifiedClaimRecord } from '../ports.js';
+import type { PassRecord, RedemptionRecord, RelaySessionRecord, ReservedKeyPairRecord, VerifiedClaimRecord } from '../ports.js';
 
 /** A row of the session-creation ledger. */
 export interface MemorySessionSlot {
@@ -27,10 +27,19 @@ export interface MemoryTables {
   readonly redemptions: Map<string, RedemptionRecord>;
   /** By session id (one claim per session). */
   readonly claims: Map<string, VerifiedClaimRecord>;
+  /** The key reserve by record id. */
+  readonly keyReserve: Map<string, ReservedKeyPairRecord>;
 }
 
 export function createMemoryTables(): MemoryTables {
-  return { sessions: new Map(), sessionSlots: new Map(), passes: new Map(), redemptions: new Map(), claims: new Map() };
+  return {
+    sessions: new Map(),
+    sessionSlots: new Map(),
+    passes: new Map(),
+    redemptions: new Map(),
+    claims: new Map(),
+    keyReserve: new Map(),
+  };
 }
 
 /**

@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { silentLogger } from '../../../../src/core/logger.js';
 import type { SubjectClaim } from '../../../../src/core/services/claim.service.js';
 import { RelayClaim, RelayModule, RequireClaim } from '../../../../src/nestjs/index.js';
+import { fastTestKeyPairs } from '../../../support/key-pairs.js';
 import type { ContractApp, ContractAppConfig } from '../contract-app.js';
 import { GUARDED_CLAIM, testUser } from '../contract-app.js';
 
@@ -48,7 +49,14 @@ class AppOwnedController {
 export function nestApp(platform: 'express' | 'fastify') {
   return async (config: ContractAppConfig): Promise<ContractApp> => {
     @Module({
-      imports: [RelayModule.forRoot({ ...config.relayOptions, storage: config.storage, logger: silentLogger })],
+      imports: [
+        RelayModule.forRoot({
+          ...config.relayOptions,
+          storage: config.storage,
+          logger: silentLogger,
+          keyPairGenerator: fastTestKeyPairs(),
+        }),
+      ],
       controllers: [RestrictedController, AppOwnedController],
       providers: [{ provide: APP_GUARD, useClass: TestUserGuard }],
     })

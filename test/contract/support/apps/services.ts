@@ -4,6 +4,7 @@ import { resolveRelayOptions } from '../../../../src/core/config/index.js';
 import { silentLogger } from '../../../../src/core/logger.js';
 import type { RelayServices } from '../../../../src/core/services/relay-services.js';
 import { createRelayServices } from '../../../../src/core/services/relay-services.js';
+import { fastTestKeyPairs } from '../../../support/key-pairs.js';
 import type { ContractAppConfig } from '../contract-app.js';
 
 /** The core, wired and started the way a non-Nest app would do it. */
@@ -12,6 +13,7 @@ export async function startServices(config: ContractAppConfig): Promise<RelaySer
     options: resolveRelayOptions(config.relayOptions),
     storage: config.storage,
     logger: silentLogger,
+    keyPairGenerator: fastTestKeyPairs(),
   });
   await services.start();
   return services;

@@ -15,6 +15,7 @@ const RELAY_TABLES = [
   'persona_relay_pre_issued_token',
   'persona_relay_relay_secret',
   'persona_relay_session_slot',
+  'persona_relay_key_reserve',
 ];
 
 /** Empties persona-relay's tables (tests must not see each other's rows). */

@@ -57,6 +57,21 @@ describe('relayRouter (Express)', () => {
     expect((await postJson(`${base}/verify/sessions`, {})).status).toBe(404);
   });
 
+  it('answers a busy relay with 503 and Retry-After', async () => {
+    const { services, sessions } = stubServices();
+    sessions.create.mockRejectedValueOnce(
+      new RelayError(RelayErrorCode.RELAY_BUSY, 'No encryption key is ready', { context: { retryAfterSeconds: 4 } }),
+    );
+    const app = express();
+    app.use(relayRouter({ services, handleErrors: true, logger: silentLogger }));
+    const base = await serve(app);
+
+    const busy = await postJson(`${base}/relay/sessions`, {});
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get('retry-after')).toBe('4');
+    expect(await busy.json()).toEqual({ code: 'ERR_RELAY_BUSY', message: 'The verification service is unavailable; try again later' });
+  });
+
   describe('requireClaim', () => {
     it('collects the claims of several guards on req.relayClaims', async () => {
       const { services } = stubServices();

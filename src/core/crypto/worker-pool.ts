@@ -2,12 +2,12 @@
  * A small pool of worker threads that run one job at a time each.
  *
  * Idle workers are `unref`ed so they never keep the process alive; a worker
- * with a job in flight is `ref`ed so a pending job is not cut short by the
- * process exiting. A worker that dies fails only its own job (with a
+ * with a job in flight is `ref`ed (unless `keepAlive` is false) so a pending
+ * job is not cut short by the process exiting. A worker that dies fails only its own job (with a
  * RelayError) and is replaced on demand by the next job.
  */
 import type { TransferListItem, Worker } from 'node:worker_threads';
-import { RelayError, RelayErrorCode } from '../../errors.js';
+import { RelayError, RelayErrorCode } from '../errors.js';
 
 /**
  * Options for {@link WorkerPool}.
@@ -19,6 +19,11 @@ export interface WorkerPoolOptions {
   readonly spawn: () => Worker;
   /** Names the pool in errors. */
   readonly name: string;
+  /**
+   * Whether a job in flight keeps the process alive (default true). False suits work nobody waits for
+   * at exit, such as filling a reserve ahead of time.
+   */
+  readonly keepAlive?: boolean;
 }
 
 /** Counters for tests and metrics. */
@@ -107,7 +112,7 @@ export class WorkerPool {
         continue;
       }
       this.#busy.set(worker, job);
-      worker.ref();
+      if (this.#options.keepAlive !== false) worker.ref();
     }
   }
 

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Thin launcher: the CLI is compiled to dist/ by `npm ci` (the `prepare` script); the ES module build runs it.
+import '../dist/esm/cli/cli.js';
