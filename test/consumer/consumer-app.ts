@@ -132,7 +132,12 @@ const JSON_POST = { method: 'POST', headers: { 'content-type': 'application/json
  * claim the verification the emulator passed, then be let in.
  */
 export async function claimFlow(url: string): Promise<{ created: number; before: number; claim: number; result: unknown; after: number }> {
-  const created = await fetch(`${url}/relay/sessions`, JSON_POST);
+  // Right after start-up no per-relay key may be ready yet: 503 ERR_RELAY_BUSY asks to try again shortly.
+  let created = await fetch(`${url}/relay/sessions`, JSON_POST);
+  for (let attempt = 0; created.status === 503 && attempt < 60; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    created = await fetch(`${url}/relay/sessions`, JSON_POST);
+  }
   const cookie = created.headers.getSetCookie()[0]?.split(';', 1)[0] ?? '';
   const { sessionId } = (await created.json()) as { sessionId: string };
   const before = (await fetch(`${url}/restricted`, { headers: { cookie } })).status;
