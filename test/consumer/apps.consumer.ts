@@ -22,12 +22,12 @@ import {
   startApp,
   writeFiles,
 } from './consumer-app.js';
+import { createPostgresTestSchema, POSTGRES_URL } from '../integration/storage/support/relay-test-databases.js';
 import { readmeBlock } from './readme.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url));
 const API_KEY = 'persona_production_consumer';
-const POSTGRES_URL = process.env.RELAY_TEST_POSTGRES_URL;
 
 const ADAPTER_PACKAGE_JSON = JSON.stringify({ name: 'consumer-app', private: true, type: 'module' }, null, 2);
 
@@ -72,12 +72,12 @@ afterAll(() => {
 });
 
 /** Installs, starts and drives one adapter app whose whole code is the README block `snippet`. */
-async function adapterApp(name: string, integrations: string[], snippet: string, extra: string[] = []) {
+async function adapterApp(name: string, integrations: string[], snippet: string, options: { extra?: string[]; databaseUrl?: string } = {}) {
   const dir = newAppDir(name);
   writeFiles(dir, { 'package.json': ADAPTER_PACKAGE_JSON, 'server.mjs': readmeBlock(snippet) });
   for (const integration of integrations) await installFromReadme(dir, integration, tarball);
-  if (extra.length > 0) await run('npm', ['install', ...extra], { cwd: dir });
-  const env = { ...relayEnv(emulatorUrl, API_KEY), ...(integrations.includes(POSTGRES) ? { DATABASE_URL: POSTGRES_URL } : {}) };
+  if (options.extra) await run('npm', ['install', ...options.extra], { cwd: dir });
+  const env = { ...relayEnv(emulatorUrl, API_KEY), DATABASE_URL: options.databaseUrl ?? '' };
   const app = await startApp('node', ['server.mjs'], dir, env);
   try {
     expect(await claimFlow(app.url), app.output()).toEqual(PASSING_FLOW);
@@ -101,7 +101,7 @@ describe.concurrent('the packed package, installed and used as the README says',
   });
 
   it('Express 4', async () => {
-    const dir = await adapterApp('express4', ['Express 4 or 5 adapter', EMBEDDED], 'express', ['express@4']);
+    const dir = await adapterApp('express4', ['Express 4 or 5 adapter', EMBEDDED], 'express', { extra: ['express@4'] });
     expect(JSON.parse(readFileSync(join(dir, 'node_modules/express/package.json'), 'utf8')).version).toMatch(/^4\./);
   });
 
@@ -116,9 +116,15 @@ describe.concurrent('the packed package, installed and used as the README says',
   });
 
   it.skipIf(!POSTGRES_URL)('PostgreSQL only, without PGlite installed (skipped without RELAY_TEST_POSTGRES_URL)', async () => {
-    const dir = await adapterApp('postgres', ['`node:http` adapter', POSTGRES], 'node-http');
-    expect(existsSync(join(dir, 'node_modules/@electric-sql/pglite'))).toBe(false);
-    expect(existsSync(join(dir, '.relay-data'))).toBe(false);
+    // A schema of its own: tables left by an earlier run hold data sealed under another storage key.
+    const schema = await createPostgresTestSchema();
+    try {
+      const dir = await adapterApp('postgres', ['`node:http` adapter', POSTGRES], 'node-http', { databaseUrl: schema.url });
+      expect(existsSync(join(dir, 'node_modules/@electric-sql/pglite'))).toBe(false);
+      expect(existsSync(join(dir, '.relay-data'))).toBe(false);
+    } finally {
+      await schema.drop();
+    }
   });
 
   it('an adapter app with a bad configuration fails before creating .relay-data', async () => {

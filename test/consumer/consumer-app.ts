@@ -80,6 +80,7 @@ export function relayEnv(emulatorUrl: string, apiKey: string): NodeJS.ProcessEnv
     // Shorter key generation and no issuance delay keep the flow quick; neither changes what is tested.
     RELAY_PER_RELAY_KEY_BITS: '2048',
     RELAY_ISSUANCE_JITTER_MS: '0',
+    // Embedded storage unless an app says otherwise, whatever the calling shell has set.
     DATABASE_URL: '',
   };
 }
