@@ -3,7 +3,8 @@
  * app a fresh folder, the README's install commands and code blocks (read from
  * README.md), and the claim flow against the emulator from the same tarball.
  *
- * CONSUMER_TARBALL=/path/to/persona-relay-x.y.z.tgz tests a tarball packed elsewhere.
+ * CONSUMER_TARBALL=/path/to/persona-relay-x.y.z.tgz tests a tarball packed elsewhere;
+ * CONSUMER_KEEP_APPS=1 keeps the app folders (in the system's temp folder) for a look afterwards.
  * The PostgreSQL app needs RELAY_TEST_POSTGRES_URL (.ci/run exports it) and is skipped without it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +19,7 @@ import {
   newAppDir,
   PASSING_FLOW,
   relayEnv,
+  removeAppDirs,
   run,
   startApp,
   writeFiles,
@@ -69,7 +71,10 @@ beforeAll(async () => {
 });
 afterAll(() => {
   emulator?.kill('SIGTERM');
+  removeAppDirs();
 });
+
+if (!POSTGRES_URL) console.warn('consumer tests: RELAY_TEST_POSTGRES_URL is not set, so the PostgreSQL app is skipped');
 
 /** Installs, starts and drives one adapter app whose whole code is the README block `snippet`. */
 async function adapterApp(name: string, integrations: string[], snippet: string, options: { extra?: string[]; databaseUrl?: string } = {}) {
@@ -115,7 +120,7 @@ describe.concurrent('the packed package, installed and used as the README says',
     expect(existsSync(join(dir, '.relay-data'))).toBe(true);
   });
 
-  it.skipIf(!POSTGRES_URL)('PostgreSQL only, without PGlite installed (skipped without RELAY_TEST_POSTGRES_URL)', async () => {
+  it.skipIf(!POSTGRES_URL)('PostgreSQL only, without PGlite installed', async () => {
     // A schema of its own: tables left by an earlier run hold data sealed under another storage key.
     const schema = await createPostgresTestSchema();
     try {

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,12 +35,23 @@ export function run(command: string, args: string[], options: { cwd: string; env
   });
 }
 
+/** The temporary folders of this run's apps. */
+const appRoots: string[] = [];
+
 /** A fresh folder for one app, from a fixture folder or from nothing. */
 export function newAppDir(name: string, fixture?: string): string {
-  const dir = join(mkdtempSync(join(tmpdir(), `persona-relay-consumer-${name}-`)), name);
+  const root = mkdtempSync(join(tmpdir(), `persona-relay-consumer-${name}-`));
+  appRoots.push(root);
+  const dir = join(root, name);
   if (fixture) cpSync(fixture, dir, { recursive: true });
   else mkdirSync(dir);
   return dir;
+}
+
+/** Removes every app folder of this run (each holds a full node_modules), unless CONSUMER_KEEP_APPS is set. */
+export function removeAppDirs(): void {
+  if (process.env.CONSUMER_KEEP_APPS) return;
+  for (const root of appRoots.splice(0)) rmSync(root, { recursive: true, force: true });
 }
 
 export function writeFiles(dir: string, files: Record<string, string>): void {
