@@ -157,7 +157,7 @@ const protocolLayer = {
 };
 
 export default defineConfig(
-  { ignores: ['dist/', 'test-results/', 'test/browser/artifacts/', '.relay-data/'] },
+  { ignores: ['dist/', 'test-results/', 'test/browser/artifacts/', '.relay-data/', 'test/consumer/fixtures/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

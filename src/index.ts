@@ -176,6 +176,10 @@ export type {
   Sleep,
 } from './core/persona/index.js';
 
+// Wiring for the adapters: configuration checked first, then storage opened and the core started
+export { openRelay } from './http/open-relay.js';
+export type { OpenedRelay, OpenRelayOptions } from './http/open-relay.js';
+
 // Plain node:http adapter and the framework-neutral HTTP contract
 export { createClaimCheck, createRelayHandler } from './http/node.js';
 export type { RelayAdapterOptions, RelayNodeRequest, RelayRequestHandler } from './http/node.js';

@@ -2,11 +2,11 @@ import type {
   FastifyError,
   FastifyInstance,
   FastifyPluginAsync,
+  FastifyPluginOptions,
   FastifyReply,
   FastifyRequest,
   preHandlerAsyncHookHandler,
 } from 'fastify';
-import fp from 'fastify-plugin';
 import { isRelayError, RelayError, RelayErrorCode } from '../core/errors.js';
 import type { RelayAdapterOptions } from './node.js';
 import { readJsonBody } from './read-json-body.js';
@@ -32,8 +32,8 @@ const RELAY_HTTP = Symbol('persona-relay.http');
 type WithRelay = FastifyInstance & { [RELAY_HTTP]?: RelayHttp };
 
 /**
- * Fastify 5 plugin (wrapped with `fastify-plugin`, so its decorations reach
- * the whole app) serving the relay routes below `prefix` (default `/relay`):
+ * Fastify 5 plugin (not encapsulated, so its decorations reach the whole
+ * app) serving the relay routes below `prefix` (default `/relay`):
  * `POST /sessions`, `GET /sessions/:sessionId`, `POST /sessions/:sessionId/claim`,
  * `GET /claims`. It decorates `request.relayClaims` up front (see
  * {@link requireClaim}). The routes read their JSON body themselves in an
@@ -52,8 +52,8 @@ type WithRelay = FastifyInstance & { [RELAY_HTTP]?: RelayHttp };
  * }));
  * ```
  */
-export const relayPlugin = fp<RelayPluginOptions>(
-  (async (fastify, options) => {
+export const relayPlugin = sharedPlugin<RelayPluginOptions>(
+  async (fastify, options) => {
     const http = new RelayHttp(options.services, options);
     const prefix = normalizePrefix(options.prefix);
     fastify.decorateRequest('relayClaims', null);
@@ -91,9 +91,27 @@ export const relayPlugin = fp<RelayPluginOptions>(
         });
       }
     });
-  }) satisfies FastifyPluginAsync<RelayPluginOptions>,
+  },
   { fastify: '5.x', name: 'persona-relay' },
 );
+
+/**
+ * Marks a plugin the way the `fastify-plugin` package does, through the
+ * symbols Fastify itself reads: `skip-override` registers it in its parent's
+ * context instead of a child one, `plugin-meta` has Fastify check its version
+ * range, `fastify.display-name` names it in Fastify's errors. Done here so
+ * apps need no package besides `fastify`.
+ */
+function sharedPlugin<Options extends FastifyPluginOptions>(
+  plugin: FastifyPluginAsync<Options>,
+  meta: { readonly fastify: string; readonly name: string },
+): FastifyPluginAsync<Options> {
+  return Object.assign(plugin, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('plugin-meta')]: meta,
+    [Symbol.for('fastify.display-name')]: meta.name,
+  });
+}
 
 /**
  * A preHandler admitting only subjects holding a passed claim of `claimType`;

@@ -24,6 +24,8 @@ export interface SubjectCookieOptions {
   readonly path?: string;
 }
 
+/** An HTTP token (RFC 9110), which is what a cookie name must be. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const VISITOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISSUE_TIME = /^[0-9]{1,12}$/;
 const DEFAULT_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
@@ -55,13 +57,12 @@ export class SubjectCookie {
     if (typeof secret !== 'string' || secret.length < 32) {
       throw new TypeError('the cookie secret must be a string of at least 32 characters');
     }
-    this.secure = options.secure ?? !['development', 'test'].includes(process.env.NODE_ENV ?? '');
+    const [problem] = subjectCookieProblems(options);
+    if (problem !== undefined) throw new TypeError(problem);
+    this.secure = isSecureCookie(options);
     this.path = options.path ?? '/';
     this.maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
     this.name = options.name ?? (this.secure && this.path === '/' ? SECURE_SUBJECT_COOKIE_NAME : SUBJECT_COOKIE_NAME);
-    if (this.name.startsWith('__Host-') && (!this.secure || this.path !== '/')) {
-      throw new TypeError('a __Host- cookie must be Secure with path /');
-    }
   }
 
   /**
@@ -108,6 +109,34 @@ export class SubjectCookie {
       ...(this.secure ? ['Secure'] : []),
     ].join('; ');
   }
+}
+
+/** The `Secure` attribute: as given, else on except in development and tests. */
+function isSecureCookie(options: SubjectCookieOptions): boolean {
+  return options.secure ?? !['development', 'test'].includes(process.env.NODE_ENV ?? '');
+}
+
+/**
+ * What is wrong with these cookie attributes, one line each (empty when
+ * nothing is), so start-up can report them with every other configuration
+ * problem before anything is opened.
+ */
+export function subjectCookieProblems(options: SubjectCookieOptions): string[] {
+  const problems: string[] = [];
+  if (options.name !== undefined && !COOKIE_NAME.test(options.name)) problems.push('a cookie name must be a non-empty token');
+  if (options.sameSite !== undefined && !['Strict', 'Lax', 'None'].includes(options.sameSite)) {
+    problems.push('sameSite must be Strict, Lax or None');
+  }
+  if (options.maxAgeSeconds !== undefined && !(Number.isSafeInteger(options.maxAgeSeconds) && options.maxAgeSeconds > 0)) {
+    problems.push('maxAgeSeconds must be a positive whole number');
+  }
+  if (options.path !== undefined && !options.path.startsWith('/')) problems.push('path must start with /');
+  const secure = isSecureCookie(options);
+  const name = options.name ?? '';
+  if (name.startsWith('__Host-') && (!secure || (options.path ?? '/') !== '/')) {
+    problems.push('a __Host- cookie must be Secure with path /');
+  }
+  return problems;
 }
 
 function nowSeconds(): number {

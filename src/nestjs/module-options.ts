@@ -1,7 +1,5 @@
 import type { RelayOptions, ResolvedRelayOptions } from '../core/config/index.js';
 import { loadOptionsFromEnv, resolveRelayOptions } from '../core/config/index.js';
-import type { RelayStorage } from '../core/storage/index.js';
-import { loadRelayDataSource, loadTypeOrmStores } from './load-on-demand.js';
 import type { RelayModuleOptions, RelayModuleWiring } from './relay-module-options.js';
 
 /** Keys of {@link RelayModuleOptions} that wire the module; the compiler keeps this list equal to {@link RelayModuleWiring}. */
@@ -33,34 +31,4 @@ export function resolveModuleOptions(moduleOptions: RelayModuleOptions | undefin
   return resolveRelayOptions(loadOptionsFromEnv(), given);
 }
 
-/** Storage plus how to release it if the module opened it. */
-export interface StorageHandle {
-  readonly storage: RelayStorage;
-  close(): Promise<void>;
-}
-
-/**
- * The module's storage: the one given, a TypeORM storage on the app's data
- * source, or a data source of its own (PostgreSQL on `databaseUrl`, else
- * embedded PGlite in `dataDir`) with the shipped migrations applied, which
- * the module closes on shutdown. It takes the already validated `options`,
- * so a bad configuration fails before any database is opened.
- *
- * The TypeORM code is imported here, on demand, rather than at the top: an
- * app that passes its own `storage` needs neither TypeORM nor PGlite
- * installed, and one that passes its own `dataSource` does not need PGlite.
- */
-export async function openStorage(
-  moduleOptions: RelayModuleOptions | undefined,
-  options: ResolvedRelayOptions,
-): Promise<StorageHandle> {
-  if (moduleOptions?.storage) return { storage: moduleOptions.storage, close: async () => undefined };
-  if (moduleOptions?.dataSource) {
-    const { createTypeOrmStorage } = await loadTypeOrmStores();
-    return { storage: createTypeOrmStorage(moduleOptions.dataSource), close: async () => undefined };
-  }
-  const [{ createRelayDataSource }, { createTypeOrmStorage }] = await Promise.all([loadRelayDataSource(), loadTypeOrmStores()]);
-  const dataSource = createRelayDataSource({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
-  await dataSource.initialize();
-  return { storage: createTypeOrmStorage(dataSource), close: () => dataSource.destroy() };
-}
+export type { StorageHandle } from '../typeorm/open-relay-storage.js';

@@ -10,8 +10,9 @@ import { SessionService } from '../core/services/session.service.js';
 import { TokenPool } from '../core/services/token-pool.js';
 import type { RelayStorage } from '../core/storage/index.js';
 import { RelayHttp } from '../http/relay-http.js';
+import { openRelayStorage } from '../typeorm/open-relay-storage.js';
 import type { StorageHandle } from './module-options.js';
-import { openStorage, resolveModuleOptions } from './module-options.js';
+import { resolveModuleOptions } from './module-options.js';
 import { createNestRelayLogger } from './nest-logger.js';
 import type { RelayModuleOptions } from './relay-module-options.js';
 import {
@@ -32,7 +33,7 @@ const providers: Provider[] = [
     inject: [RELAY_MODULE_OPTIONS],
     useFactory: (moduleOptions: RelayModuleOptions | undefined) => moduleOptions?.logger ?? createNestRelayLogger(),
   },
-  { provide: RELAY_STORAGE_HANDLE, inject: [RELAY_MODULE_OPTIONS, RELAY_OPTIONS], useFactory: openStorage },
+  { provide: RELAY_STORAGE_HANDLE, inject: [RELAY_MODULE_OPTIONS, RELAY_OPTIONS], useFactory: openRelayStorage },
   { provide: RELAY_STORAGE, inject: [RELAY_STORAGE_HANDLE], useFactory: (handle: StorageHandle) => handle.storage },
   {
     provide: RELAY_SERVICES,

@@ -19,4 +19,5 @@ export type {
   RelayOptions,
   ResolvedRelayOptions,
 } from './relay-options.js';
+export { invalidConfigError } from './problem-list.js';
 export { resolveRelayOptions } from './resolve-options.js';

@@ -52,9 +52,18 @@ export class ProblemList {
     if (this.problems.length === 0) return;
     // Array.prototype.sort is stable: problems of one option keep the order they were found in.
     const lines = [...this.problems].sort((a, b) => a.rank - b.rank).map(({ line }) => line);
-    const count = lines.length === 1 ? '1 problem' : `${lines.length} problems`;
-    throw new RelayError(RelayErrorCode.INVALID_CONFIG, `Invalid persona-relay configuration (${count}):\n${lines.join('\n')}`, {
-      context: { problems: lines },
-    });
+    throw invalidConfigError(lines);
   }
+}
+
+/**
+ * The one `INVALID_CONFIG` error for a list of `option: problem` lines; for
+ * callers that check options of their own beside the core's (the HTTP
+ * adapters' cookie attributes) and report both together.
+ */
+export function invalidConfigError(lines: readonly string[]): RelayError {
+  const count = lines.length === 1 ? '1 problem' : `${lines.length} problems`;
+  return new RelayError(RelayErrorCode.INVALID_CONFIG, `Invalid persona-relay configuration (${count}):\n${lines.join('\n')}`, {
+    context: { problems: [...lines] },
+  });
 }

@@ -20,7 +20,8 @@
  * `dataSource.transaction()` callback): that waits forever.
  */
 import { EventEmitter } from 'node:events';
-import { PGlite, types, type Results } from '@electric-sql/pglite';
+import type { Results } from '@electric-sql/pglite';
+import { loadPglite } from '../load-on-demand.js';
 import { claimDataDir } from './data-dir-claims.js';
 import { FifoLock, type ReleaseLock } from './fifo-lock.js';
 
@@ -49,14 +50,39 @@ export interface PgDriverModule {
 }
 
 /**
+ * The PGlite class as the loader delivers it. Taken from the loader rather than
+ * imported as a type, so it is the same class whichever module format loads it.
+ */
+type PGlite = InstanceType<Awaited<ReturnType<typeof loadPglite>>['PGlite']>;
+
+/** PostgreSQL's type id of `int8` (`bigint`). */
+const INT8_TYPE_OID = 20;
+
+/**
  * pg returns `int8` as a string (it may not fit a JS number); PGlite would
  * return a number. Keep pg's behaviour so TypeORM sees the same values on
  * both drivers.
  */
-const PG_COMPATIBLE_PARSERS = { [types.INT8]: (text: string) => text };
+const PG_COMPATIBLE_PARSERS = { [INT8_TYPE_OID]: (text: string) => text };
 
 const OPENS_TRANSACTION = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
 const ENDS_TRANSACTION = /^\s*(COMMIT|END|ABORT|ROLLBACK)\b(?!\s+TO\b)/i;
+
+/**
+ * Opens PGlite. The package is loaded when an embedded database is actually
+ * opened, so apps on PostgreSQL never need it installed.
+ */
+async function openPglite(dataDir: string): Promise<PGlite> {
+  const pglite = await loadPglite().catch((error: unknown) => {
+    throw new Error(
+      'The embedded database needs the @electric-sql/pglite package: install it, or set DATABASE_URL to use PostgreSQL',
+      { cause: error },
+    );
+  });
+  const db = new pglite.PGlite(dataDir, { parsers: PG_COMPATIBLE_PARSERS });
+  await db.waitReady;
+  return db;
+}
 
 function toPgResult(result: Results): PgQueryResult {
   return {
@@ -143,31 +169,28 @@ export class PgliteClient extends EventEmitter {
  * closed by `end()`, which `DataSource.destroy()` calls).
  */
 export class PglitePool extends EventEmitter {
-  readonly #db: PGlite;
+  /** The database once open; a failed start rejects every connect() with its error. */
+  readonly #db: Promise<PGlite>;
   readonly #unclaimDataDir: () => void;
   readonly #session = new FifoLock();
   readonly #connectionTimeoutMillis: number;
   #ending: Promise<void> | null = null;
+  #closed = false;
 
   constructor(dataDir: string, options: PoolOptions = {}) {
     super();
-    const unclaimDataDir = claimDataDir(dataDir);
-    try {
-      this.#db = new PGlite(dataDir, { parsers: PG_COMPATIBLE_PARSERS });
-    } catch (error) {
-      unclaimDataDir();
-      throw error;
-    }
-    this.#unclaimDataDir = unclaimDataDir;
+    // Claimed synchronously, so a directory in use fails `initialize()` before anything is loaded.
+    this.#unclaimDataDir = claimDataDir(dataDir);
+    this.#db = openPglite(dataDir);
     // Startup failures surface through connect(). A database that never
     // started needs no end(), so give its directory back here.
-    this.#db.waitReady.catch(() => this.#unclaimDataDir());
+    this.#db.catch(() => this.#unclaimDataDir());
     this.#connectionTimeoutMillis = options.connectionTimeoutMillis ?? 0;
   }
 
   /** True once `end()` has closed the database (pg's `Pool#ended`). */
   get ended(): boolean {
-    return this.#db.closed;
+    return this.#closed;
   }
 
   connect(): Promise<PgliteClient>;
@@ -195,20 +218,23 @@ export class PglitePool extends EventEmitter {
 
   async #lend(): Promise<PgliteClient> {
     if (this.#ending !== null) throw new Error('The embedded database pool has ended');
-    await this.#db.waitReady;
+    const db = await this.#db;
     const releaseLock = await this.#session.acquire(this.#connectionTimeoutMillis);
     if (this.#ending !== null) {
       releaseLock();
       throw new Error('The embedded database pool has ended');
     }
-    return new PgliteClient(this.#db, releaseLock);
+    return new PgliteClient(db, releaseLock);
   }
 
   async #close(): Promise<void> {
     const releaseLock = await this.#session.acquire();
     try {
-      await this.#db.close();
+      // A database that failed to start has nothing to close (its directory was given back then).
+      const db = await this.#db.catch(() => undefined);
+      await db?.close();
     } finally {
+      this.#closed = true;
       this.#unclaimDataDir();
       releaseLock();
     }

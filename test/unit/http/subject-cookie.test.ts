@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SECURE_SUBJECT_COOKIE_NAME, SUBJECT_COOKIE_NAME, SubjectCookie } from '../../../src/http/subject-cookie.js';
+import { SECURE_SUBJECT_COOKIE_NAME, SUBJECT_COOKIE_NAME, SubjectCookie, subjectCookieProblems } from '../../../src/http/subject-cookie.js';
 
 const SECRET = 's'.repeat(32);
 
@@ -122,6 +122,19 @@ describe('SubjectCookie', () => {
   it('refuses a __Host- name the browser would drop (not Secure, or a path other than /)', () => {
     expect(() => new SubjectCookie(SECRET, { name: '__Host-x', secure: false })).toThrow(/__Host-/);
     expect(() => new SubjectCookie(SECRET, { name: '__Host-x', secure: true, path: '/app' })).toThrow(/__Host-/);
+  });
+
+  it('lists every attribute a browser would refuse or misread, and none of valid ones', () => {
+    expect(
+      subjectCookieProblems({ name: 'a b', sameSite: 'lax' as 'Lax', maxAgeSeconds: 1.5, path: 'app', secure: true }),
+    ).toEqual([
+      'a cookie name must be a non-empty token',
+      'sameSite must be Strict, Lax or None',
+      'maxAgeSeconds must be a positive whole number',
+      'path must start with /',
+    ]);
+    expect(subjectCookieProblems({ name: 'sid', sameSite: 'None', maxAgeSeconds: 60, path: '/app', secure: true })).toEqual([]);
+    expect(() => new SubjectCookie(SECRET, { maxAgeSeconds: 0 })).toThrow(/maxAgeSeconds/);
   });
 
   it('refuses a secret shorter than 32 characters', () => {

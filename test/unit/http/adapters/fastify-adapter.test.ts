@@ -38,6 +38,15 @@ describe('relayPlugin (Fastify)', () => {
     expect((await app.inject({ method: 'POST', url: '/api/relay/sessions', headers: json, payload: '{}' })).statusCode).toBe(404);
   });
 
+  it('registers in the context it is given, under its own name, without the fastify-plugin package', async () => {
+    const { services } = stubServices();
+    const app = newApp();
+    await app.register(relayPlugin, { services });
+    // Encapsulated, the decoration would stay inside a child context of the plugin's own.
+    expect(app.hasRequestDecorator('relayClaims')).toBe(true);
+    expect(app.hasPlugin('persona-relay')).toBe(true);
+  });
+
   it("leaves the app's content-type parsers alone", async () => {
     const { services } = stubServices();
     const app = newApp();
