@@ -88,8 +88,10 @@ export function relayEnv(emulatorUrl: string, apiKey: string): NodeJS.ProcessEnv
     PERSONA_API_URL: emulatorUrl,
     RELAY_STORAGE_KEY: randomBytes(32).toString('base64'),
     RELAY_COOKIE_SECRET: randomBytes(32).toString('base64url'),
-    // Shorter key generation and no issuance delay keep the flow quick; neither changes what is tested.
-    RELAY_PER_RELAY_KEY_BITS: '2048',
+    // A small key reserve with a long wait (the apps start cold and share two cores) and no issuance delay keep
+    // the flow quick and never busy; none of them changes what is tested.
+    RELAY_KEY_RESERVE: '2',
+    RELAY_KEY_WAIT_MS: '60000',
     RELAY_ISSUANCE_JITTER_MS: '0',
     // Embedded storage unless an app says otherwise, whatever the calling shell has set.
     DATABASE_URL: '',
