@@ -61,7 +61,9 @@ async function runScenario(apiUrl: string, scenario: FlowScenario, postgresUrl: 
   const options: RelayOptions = {
     encryption: scenario.encryption,
     issuance: scenario.issuance,
-    pool: { size: sequentialFlows + concurrentFlows + 2 },
+    // No spread: the per-relay scenarios start the services (and so the pool's own spread refill round), and the
+    // explicit refill below would otherwise wait out that round's privacy delays.
+    pool: { size: sequentialFlows + concurrentFlows + 2, issueSpreadMs: 0 },
     ...(scenario.encryption === 'static' ? staticKeyOptions() : {}),
   };
   const services = await benchServicesWithWarmKeys(apiUrl, database.storage, { ...options, ...FLOW_KEY_RESERVE });
@@ -149,7 +151,10 @@ export async function measureEndToEnd(apiUrl: string, postgresUrl: string | unde
   ];
   const rows: FlowRow[] = [];
   for (const database of benchDatabases(postgresUrl)) {
-    for (const scenario of scenarios) rows.push(await runScenario(apiUrl, { database, ...scenario }, postgresUrl));
+    for (const scenario of scenarios) {
+      console.error(`bench:   ${database}, ${scenario.encryption}, ${scenario.issuance} …`);
+      rows.push(await runScenario(apiUrl, { database, ...scenario }, postgresUrl));
+    }
   }
   return rows;
 }

@@ -1,5 +1,6 @@
 import type { Agent } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { MeterProvider } from '@opentelemetry/api';
 import type { ResolvedRelayOptions } from '../config/index.js';
 import type { BlindRsaEngine, KeyPairGenerator } from '../crypto/index.js';
@@ -101,6 +102,9 @@ export function createRelayServices(init: RelayServicesInit): RelayServices {
   });
   // One signal ends every background loop and wait; `close()` aborts it before awaiting them.
   const shutdown = new AbortController();
+  // Every operation in flight listens for shutdown and stops listening when it ends: the count follows the load, so
+  // Node's "possible leak" warning at 11 listeners would fire on any busy server without meaning anything.
+  setMaxListeners(0, shutdown.signal);
   const keyReserve =
     options.encryption === 'per-relay'
       ? new KeyReserve({

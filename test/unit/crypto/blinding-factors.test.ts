@@ -59,14 +59,29 @@ describe('NodeCryptoBlindRsaEngine with production randomness', () => {
 });
 
 describe('MacrotaskQueue', () => {
-  it('runs one job per event-loop turn, in order, so I/O and timers run between jobs', async () => {
-    const queue = new MacrotaskQueue();
+  it('with a zero slice runs one job per event-loop turn, in order, so I/O and timers run between jobs', async () => {
+    const queue = new MacrotaskQueue({ sliceMs: 0 });
     const events: string[] = [];
     const jobs = [1, 2, 3].map((n) => queue.run(() => events.push(`job ${n}`)));
     // An immediate queued after the jobs lands between job 1 and job 2: each job has its own turn.
     setImmediate(() => events.push('other work'));
     await Promise.all(jobs);
     expect(events).toEqual(['job 1', 'other work', 'job 2', 'job 3']);
+  });
+
+  it('runs jobs in one turn until the slice is used up, then lets other work run', async () => {
+    let clock = 0;
+    const queue = new MacrotaskQueue({ sliceMs: 1, now: () => clock });
+    const events: string[] = [];
+    const jobs = [1, 2, 3, 4].map((n) =>
+      queue.run(() => {
+        clock += 0.4; // each job takes 0.4 ms: the third one ends the 1 ms slice
+        events.push(`job ${n}`);
+      }),
+    );
+    setImmediate(() => events.push('other work'));
+    await Promise.all(jobs);
+    expect(events).toEqual(['job 1', 'job 2', 'job 3', 'other work', 'job 4']);
   });
 
   it('passes errors to the caller and keeps going', async () => {

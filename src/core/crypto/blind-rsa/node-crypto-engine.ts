@@ -38,8 +38,9 @@ export interface NodeCryptoBlindRsaEngineOptions {
  * finalize one multiplication and a native verification. The inversions of r
  * are batched (one inversion per 32 factors).
  *
- * Each operation runs on its own event-loop turn ({@link MacrotaskQueue}), so
- * many concurrent issuances never hold the loop for more than one operation.
+ * Operations run on later event-loop turns in slices of about a millisecond
+ * ({@link MacrotaskQueue}), so many concurrent issuances never hold the loop
+ * for much longer than that.
  *
  * RFC 9474 also rejects a message sharing a factor with n. Such a message
  * would factor the issuer's modulus, so it occurs with negligible
