@@ -44,8 +44,11 @@ export async function benchServicesWithWarmKeys(
   apiUrl: string,
   storage: RelayStorage,
   scenario: KeyReserveScenario,
+  /** Runs on the services before anything starts (e.g. to wrap what a measurement times). */
+  prepare: (services: RelayServices) => void = () => undefined,
 ): Promise<RelayServices> {
   const services = benchServices(apiUrl, storage, scenario);
+  prepare(services);
   if (scenario.encryption === 'per-relay') {
     // The reserve refills once the services start (or a creation takes a key); storage counts it.
     await services.start();

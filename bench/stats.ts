@@ -29,6 +29,8 @@ export interface StepLatency {
 }
 
 export function latency(samples: readonly number[]): StepLatency {
+  // No samples prints as NaN rather than ending the run after minutes of measuring.
+  if (samples.length === 0) return { p50: Number.NaN, p99: Number.NaN };
   const sorted = [...samples].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
 }

@@ -3,7 +3,7 @@
  * app a fresh folder, the README's install commands and code blocks (read from
  * README.md), and the claim flow against the emulator from the same tarball.
  *
- * CONSUMER_TARBALL=/path/to/persona-relay-x.y.z.tgz tests a tarball packed elsewhere;
+ * RELAY_TEST_TARBALL=/path/to/persona-relay-x.y.z.tgz tests a tarball packed elsewhere;
  * CONSUMER_KEEP_APPS=1 keeps the app folders (in the system's temp folder) for a look afterwards.
  * The PostgreSQL app needs RELAY_TEST_POSTGRES_URL (.ci/run exports it) and is skipped without it.
  */
@@ -39,7 +39,7 @@ let emulatorUrl: string;
 
 /** The tarball users would install, built by `npm pack` (which runs the build). */
 async function packOnce(): Promise<string> {
-  if (process.env.CONSUMER_TARBALL) return process.env.CONSUMER_TARBALL;
+  if (process.env.RELAY_TEST_TARBALL) return process.env.RELAY_TEST_TARBALL;
   const destination = mkdtempSync(join(tmpdir(), 'persona-relay-pack-'));
   const output = await run('npm', ['pack', '--json', '--pack-destination', destination], { cwd: REPO });
   const [{ filename }] = JSON.parse(output.slice(output.indexOf('[\n'))) as [{ filename: string }];

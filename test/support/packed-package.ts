@@ -5,6 +5,8 @@
  * runs in a copy of the project, so the working tree's `dist/` and
  * `package.json` stay untouched. `<dir>/node_modules` links to the project's
  * dependencies, which the package and the consumer find by walking up.
+ * RELAY_TEST_TARBALL names a tarball packed already (CI packs once for every
+ * run) and skips the build.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -34,12 +36,7 @@ export async function packPackageToTemp(): Promise<PackedPackage> {
   const dir = await mkdtemp(join(tmpdir(), 'persona-relay-packed-'));
   try {
     await symlink(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    const buildDir = join(dir, 'build');
-    for (const input of BUILD_INPUTS) await cp(join(PROJECT_ROOT, input), join(buildDir, input), { recursive: true });
-    await npm(buildDir, ['run', 'build']);
-    const { stdout } = await npm(buildDir, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir]);
-    const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
-    const tarball = join(dir, packed!.filename);
+    const tarball = process.env.RELAY_TEST_TARBALL ?? (await buildAndPack(dir));
 
     const consumerDir = join(dir, 'consumer');
     const installedDir = join(consumerDir, 'node_modules', 'persona-relay');
@@ -51,6 +48,16 @@ export async function packPackageToTemp(): Promise<PackedPackage> {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Builds a copy of the project with the release build and packs it into `dir`; returns the tarball's path. */
+async function buildAndPack(dir: string): Promise<string> {
+  const buildDir = join(dir, 'build');
+  for (const input of BUILD_INPUTS) await cp(join(PROJECT_ROOT, input), join(buildDir, input), { recursive: true });
+  await npm(buildDir, ['run', 'build']);
+  const { stdout } = await npm(buildDir, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir]);
+  const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
+  return join(dir, packed!.filename);
 }
 
 function npm(cwd: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
