@@ -46,6 +46,14 @@ const KEY_PAIR_WORKER_SOURCE = String.raw`
 const { generateKeyPairSync } = require('node:crypto');
 const { parentPort, threadId } = require('node:worker_threads');
 
+// Key generation refills a reserve in the background: it yields the CPU to the
+// threads serving requests. On Linux a thread is a task with its own nice
+// value; elsewhere (or without /proc) the thread keeps the process's priority.
+try {
+  const task = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  require('node:os').setPriority(task, 19);
+} catch {}
+
 parentPort.on('message', ({ modulusBits }) => {
   try {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', {
