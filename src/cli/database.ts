@@ -7,8 +7,9 @@
  * database: `keys` and `--help` work without them.
  */
 import { existsSync } from 'node:fs';
-import type { DataSource } from 'typeorm';
+import type { DataSource as TypeOrmDataSource } from 'typeorm';
 import { EmbeddedDataDirInUseError, embeddedDataDirPath } from '../typeorm/embedded/data-dir-claims.js';
+import { withTypeOrm } from '../typeorm/open-relay-storage.js';
 import type { DatabaseSettings } from './configuration.js';
 
 /** The database cannot be opened; `message` is one line and holds no secret. */
@@ -37,13 +38,16 @@ export function describeDatabase(settings: DatabaseSettings): string {
  * @throws EmbeddedDatabaseMissingError when the embedded database's directory does not exist
  * @throws StorageUnavailableError when the database cannot be opened
  */
-export async function openDatabase(settings: DatabaseSettings): Promise<DataSource> {
+export async function openDatabase(settings: DatabaseSettings): Promise<TypeOrmDataSource> {
   const dir = settings.databaseUrl === undefined ? embeddedDataDirPath(settings.dataDir) : undefined;
   if (dir !== undefined && !existsSync(dir)) {
     throw new EmbeddedDatabaseMissingError(`no embedded database in ${dir} yet: the app creates it on its first start`);
   }
-  const { DataSource } = await import('typeorm');
-  const { relayDataSourceOptions } = await import('../typeorm/index.js');
+  const [{ DataSource }, { relayDataSourceOptions }] = await withTypeOrm(() =>
+    Promise.all([import('typeorm'), import('../typeorm/index.js')]),
+  ).catch((error: unknown) => {
+    throw new StorageUnavailableError(firstLine(error instanceof Error ? error.message : String(error)));
+  });
   const dataSource = new DataSource({ ...relayDataSourceOptions(settings), migrationsRun: false });
   try {
     return await dataSource.initialize();
@@ -65,7 +69,7 @@ function openFailure(settings: DatabaseSettings, error: unknown): string {
 }
 
 /** Names of the shipped migrations not yet applied, oldest first. Reads only: creates no migrations table. */
-export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+export async function pendingMigrations(dataSource: TypeOrmDataSource): Promise<string[]> {
   const { MigrationExecutor } = await import('typeorm');
   const pending = await new MigrationExecutor(dataSource).getPendingMigrations();
   return pending.map((migration) => migration.name);

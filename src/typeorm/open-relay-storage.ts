@@ -31,11 +31,33 @@ export interface StorageHandle {
 export async function openRelayStorage(given: GivenStorage | undefined, options: ResolvedRelayOptions): Promise<StorageHandle> {
   if (given?.storage) return { storage: given.storage, close: async () => undefined };
   if (given?.dataSource) {
-    const { createTypeOrmStorage } = await loadTypeOrmStores();
+    const { createTypeOrmStorage } = await withTypeOrm(loadTypeOrmStores);
     return { storage: createTypeOrmStorage(given.dataSource), close: async () => undefined };
   }
-  const [{ createRelayDataSource }, { createTypeOrmStorage }] = await Promise.all([loadRelayDataSource(), loadTypeOrmStores()]);
+  const [{ createRelayDataSource }, { createTypeOrmStorage }] = await Promise.all([
+    withTypeOrm(loadRelayDataSource),
+    withTypeOrm(loadTypeOrmStores),
+  ]);
   const dataSource = createRelayDataSource({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
   await dataSource.initialize();
   return { storage: createTypeOrmStorage(dataSource), close: () => dataSource.destroy() };
 }
+
+/**
+ * Runs a loader of TypeORM code; when TypeORM itself is not installed, fails
+ * with what to install instead of Node's bare module-not-found error.
+ */
+export async function withTypeOrm<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && /['"]typeorm['"]/.test(String((error as Error).message));
+    if (!missing) throw error;
+    throw new Error(
+      'The database storage needs the typeorm package: npm install typeorm pg (PostgreSQL) or typeorm @electric-sql/pglite (embedded), or give the relay a storage of your own',
+      { cause: error },
+    );
+  }
+}
+

@@ -155,7 +155,7 @@ describe('persona-relay doctor', () => {
     expect(readFileSync(join(dataDir, DATA_DIR_LOCK_FILE), 'utf8').trim()).toBe(String(process.ppid));
   });
 
-  it('lists pending migrations and exits 1', async () => {
+  it('lists pending migrations of the embedded database as a warning: the app applies them when it starts', async () => {
     const dataDir = newDataDir();
     const partial = createEmbeddedDataSource({ dataDir, entities: RELAY_ENTITIES, migrations: [RelayInitialSchema1767225600000] });
     await partial.initialize();
@@ -163,9 +163,18 @@ describe('persona-relay doctor', () => {
     await partial.destroy();
     const { exitCode, lines } = await run(['doctor'], validEnv(dataDir));
     expect(lines[2]).toBe(
-      '✗ migrations: 2 pending (RelaySessionSlots1796256000000, RelayKeyReserve1796342400000): the app applies them on its next start',
+      '! migrations: 2 pending (RelaySessionSlots1796256000000, RelayKeyReserve1796342400000): the app applies them on its next start',
     );
-    expect(exitCode).toBe(ExitCode.CHECK_FAILED);
+    expect(exitCode).toBe(ExitCode.OK);
+  });
+
+  it('skips the storage checks of an in-memory embedded database, which only the app process has', async () => {
+    const { exitCode, lines } = await run(['doctor'], validEnv('memory://'));
+    expect(lines.slice(1, 3)).toEqual([
+      '- storage: skipped: the embedded database is in memory, inside the app process only',
+      '- migrations: skipped: the app applies them when it starts',
+    ]);
+    expect(exitCode).toBe(ExitCode.OK);
   });
 
   it('warns, without creating it, when the embedded database does not exist yet', async () => {
