@@ -5,23 +5,11 @@
  * (on PGlite, CPU of this process), so a regression here fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataSource, type Logger } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { createTypeOrmStorage, relayDataSourceOptions } from '../../../src/typeorm/index.js';
+import { StatementCounter } from '../../../bench/database.js';
 import { TestEmulator } from '../../support/emulator.js';
 import { createTestRelay, type TestRelay } from '../../support/relay.js';
-
-/** Counts every statement TypeORM sends. */
-class StatementCounter implements Logger {
-  count = 0;
-  logQuery(): void {
-    this.count += 1;
-  }
-  logQueryError(): void {}
-  logQuerySlow(): void {}
-  logSchemaBuild(): void {}
-  logMigration(): void {}
-  log(): void {}
-}
 
 let emulator: TestEmulator;
 let dataSource: DataSource;
