@@ -14,6 +14,7 @@ describe('config index', () => {
         'checkRsaPrivateKeyPem',
         'checkRsaPublicKeyPem',
         'checkStorageKey',
+        'invalidConfigError',
         'isMatchingKeyPair',
         'loadOptionsFromEnv',
         'resolveRelayOptions',
