@@ -4,9 +4,9 @@
  * them when it opens it.
  */
 import { databaseProblems, readConfiguration } from '../configuration.js';
-import { describeDatabase, openDatabase, StorageUnavailableError } from '../database.js';
+import { describeDatabase } from '../database.js';
 import { ExitCode } from '../exit-codes.js';
-import { failed, type Command } from './command.js';
+import { failed, openDatabaseOrFail, type Command } from './command.js';
 
 export const migrate: Command = async (io) => {
   const configuration = readConfiguration(io.env);
@@ -20,13 +20,9 @@ export const migrate: Command = async (io) => {
         'migrations from the app when it opens it.',
     ]);
   }
-  let dataSource;
-  try {
-    dataSource = await openDatabase(database);
-  } catch (error) {
-    if (!(error instanceof StorageUnavailableError)) throw error;
-    return failed(ExitCode.STORAGE_UNREACHABLE, [error.message]);
-  }
+  const opened = await openDatabaseOrFail(database);
+  if ('result' in opened) return opened.result;
+  const { dataSource } = opened;
   const target = describeDatabase(database);
   try {
     // One transaction for all of them: a failure leaves the schema as it was.

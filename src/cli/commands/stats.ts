@@ -4,9 +4,9 @@
  */
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { databaseProblems, readConfiguration } from '../configuration.js';
-import { openDatabase, pendingMigrations, StorageUnavailableError } from '../database.js';
+import { pendingMigrations } from '../database.js';
 import { ExitCode } from '../exit-codes.js';
-import { failed, type Command } from './command.js';
+import { failed, openDatabaseOrFail, type Command } from './command.js';
 
 /** The numbers `stats` reports. */
 export interface RelayStats {
@@ -30,13 +30,9 @@ export const stats: Command = async (io) => {
   if (database === undefined) {
     return failed(ExitCode.INVALID_CONFIG, ['the database configuration is invalid:', ...databaseProblems(configuration)]);
   }
-  let dataSource;
-  try {
-    dataSource = await openDatabase(database);
-  } catch (error) {
-    if (!(error instanceof StorageUnavailableError)) throw error;
-    return failed(ExitCode.STORAGE_UNREACHABLE, [error.message]);
-  }
+  const opened = await openDatabaseOrFail(database);
+  if ('result' in opened) return opened.result;
+  const { dataSource } = opened;
   try {
     const pending = await pendingMigrations(dataSource);
     if (pending.length > 0) {
