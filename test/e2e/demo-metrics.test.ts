@@ -11,6 +11,8 @@ let demo: RunningDemo;
 beforeAll(async () => {
   // The in-process emulator and in-memory PGlite, whatever the worker's environment says.
   for (const name of Object.keys(process.env)) if (/^(RELAY_|PERSONA_|DATABASE_URL$)/.test(name)) delete process.env[name];
+  // The demo starts with an empty key reserve; on a loaded machine its first key may take longer than the default wait.
+  process.env.RELAY_KEY_WAIT_MS = '60000';
   demo = await startDemo({ port: 0, logger: false });
 });
 
