@@ -108,7 +108,16 @@ export interface RunningApp {
 /** Starts `command` with PORT set and waits until it answers HTTP (or fails with its output). */
 export async function startApp(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunningApp> {
   const port = await freePort();
-  const child: ChildProcess = spawn(command, args, { cwd, env: { ...process.env, ...env, PORT: String(port) } });
+  // A process group of its own: `npm run start:prod` starts the app as a grandchild, which a signal to npm alone
+  // would leave running after the test.
+  const child: ChildProcess = spawn(command, args, { cwd, env: { ...process.env, ...env, PORT: String(port) }, detached: true });
+  const signalAll = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // The group is gone already.
+    }
+  };
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
@@ -122,7 +131,7 @@ export async function startApp(command: string, args: string[], cwd: string, env
       break;
     } catch {
       if (Date.now() > deadline) {
-        child.kill('SIGKILL');
+        signalAll('SIGKILL');
         throw new Error(`\`${command} ${args.join(' ')}\` did not answer on port ${port}:\n${output}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -132,7 +141,7 @@ export async function startApp(command: string, args: string[], cwd: string, env
     url,
     output: () => output,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      signalAll('SIGTERM');
       await exited;
     },
   };
